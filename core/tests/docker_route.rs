@@ -449,10 +449,16 @@ fn create_routes_with_name_and_spec() {
         .unwrap();
     match route(&r) {
         Routed::Core {
-            request: DockerRequest::ContainerCreate { name, spec },
+            request:
+                DockerRequest::ContainerCreate {
+                    name,
+                    spec,
+                    warnings,
+                },
             version,
         } => {
             assert_eq!(name.as_deref(), Some("web"), "one leading / is dropped");
+            assert!(warnings.is_empty(), "{warnings:?}");
             assert_eq!(spec.image, "busybox");
             assert_eq!(version, ApiVersion(1, 44));
         }
@@ -461,6 +467,18 @@ fn create_routes_with_name_and_spec() {
     match core_versioned("POST", "/containers/create?name=", CREATE_BODY).0 {
         DockerRequest::ContainerCreate { name, .. } => {
             assert_eq!(name, None, "empty name = generated")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn create_carries_the_warnings_of_what_mesos_cannot_honour() {
+    let body = r#"{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"always"}}}"#;
+    match core_versioned("POST", "/containers/create", body).0 {
+        DockerRequest::ContainerCreate { warnings, .. } => {
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].contains("restart policy"), "{warnings:?}");
         }
         other => panic!("{other:?}"),
     }

@@ -408,6 +408,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let (req, outs) = h.docker(DockerRequest::ContainerCreate {
                     name,
                     spec: Box::new(s),
+                    warnings: Vec::new(),
                 });
                 m.requests.insert(req, (false, false));
                 if let Some(mesoswarm_core::docker::response::DockerResponse::Created {

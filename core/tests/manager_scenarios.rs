@@ -43,6 +43,7 @@ fn create_is_answered_only_once_its_record_is_durable() {
     let (req, outs) = h.docker(DockerRequest::ContainerCreate {
         name: Some("web".into()),
         spec: Box::new(spec("busybox")),
+        warnings: Vec::new(),
     });
     assert_eq!(response(&outs, req), None);
     let seq = outs
@@ -234,6 +235,7 @@ fn names_are_unique_and_bad_references_are_404() {
     let (req, outs) = h.docker(DockerRequest::ContainerCreate {
         name: Some("web".into()),
         spec: Box::new(spec("busybox")),
+        warnings: Vec::new(),
     });
     match response(&outs, req) {
         Some(DockerResponse::Error(e)) => {
@@ -480,6 +482,7 @@ fn limits_give_clear_errors() {
     let (req, outs) = h.docker(DockerRequest::ContainerCreate {
         name: Some("two".into()),
         spec: Box::new(spec("busybox")),
+        warnings: Vec::new(),
     });
     match response(&outs, req) {
         Some(DockerResponse::Error(e)) => {

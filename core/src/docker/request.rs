@@ -32,7 +32,8 @@ pub struct LabelFilter {
     pub negate: bool,
 }
 
-/// Filters of `GET /containers/json`. Values of one key are OR-ed, keys are AND-ed.
+/// Filters of `GET /containers/json`. Keys are AND-ed; values of one key are OR-ed, except
+/// `label`, whose values must all match (dockerd does so, and docker-compose relies on it).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ContainerFilters {
     /// `status=running` …
@@ -62,7 +63,8 @@ pub struct ListQuery {
     pub filters: ContainerFilters,
 }
 
-/// Filters of `GET /events`. Values of one key are OR-ed, keys are AND-ed.
+/// Filters of `GET /events`. Keys are AND-ed; values of one key are OR-ed, except `label`,
+/// whose values must all match.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct EventFilters {
     /// `type=container` (mesoswarm emits container events only).
@@ -102,6 +104,8 @@ pub enum DockerRequest {
         name: Option<String>,
         /// The parsed body.
         spec: Box<ContainerSpec>,
+        /// What parsing dropped or cannot honour, for the answer's `Warnings`.
+        warnings: Vec<String>,
     },
     /// `POST /containers/{id}/start`.
     ContainerStart {

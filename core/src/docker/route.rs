@@ -123,10 +123,11 @@ fn dispatch(req: &Request<Bytes>, limits: &RouteLimits) -> Result<Routed, ApiErr
         ("POST", "/containers/create") => {
             check_json_content_type(req)?;
             let name = new_name(query()?.get("name").unwrap_or(""))?;
-            let (spec, _warnings) = parse_create_body(req.body())?;
+            let (spec, warnings) = parse_create_body(req.body())?;
             core(DockerRequest::ContainerCreate {
                 name,
                 spec: Box::new(spec),
+                warnings,
             })
         }
         _ => match path.strip_prefix("/containers/") {

@@ -1,7 +1,7 @@
 //! Docker API requests: what each one does to the containers and to Mesos.
 
 use super::entry::{signal_number, Entry, Phase};
-use super::{LogLevel, Manager, Output};
+use super::{Manager, Output};
 use crate::container::{Container, DockerStatus};
 use crate::docker::error::ApiError;
 use crate::docker::render;
@@ -22,7 +22,11 @@ impl Manager {
         }
         let result = match request {
             DockerRequest::Info => Ok(Some(self.info())),
-            DockerRequest::ContainerCreate { name, spec } => self.create(id, name, *spec),
+            DockerRequest::ContainerCreate {
+                name,
+                spec,
+                warnings,
+            } => self.create(id, name, *spec, warnings),
             DockerRequest::ContainerStart { container } => self.start(id, &container),
             DockerRequest::ContainerStop {
                 container,
@@ -121,6 +125,7 @@ impl Manager {
         request: RequestId,
         name: Option<String>,
         spec: ContainerSpec,
+        warnings: Vec<String>,
     ) -> Result<Option<DockerResponse>, ApiError> {
         if self.containers.len() >= self.config.limits.max_containers {
             return Err(ApiError::unavailable(format!(
@@ -145,13 +150,6 @@ impl Manager {
         let mut bytes = [0u8; 32];
         self.rng.fill(&mut bytes);
         let id = ContainerId(bytes);
-        let mut warnings = Vec::new();
-        if !spec.restart_policy.name.is_empty() && spec.restart_policy.name != "no" {
-            warnings.push(format!(
-                "restart policy \"{}\" is kept but not acted on: Mesos does not restart finished tasks by itself",
-                spec.restart_policy.name
-            ));
-        }
         let demand = taskinfo::demand(&spec, &self.config);
         let c = Container {
             id,
@@ -240,7 +238,6 @@ impl Manager {
             check_signal(sig)?;
         }
         let e = self.containers.get_mut(&id).expect("resolved");
-        let was_wanted = e.want_running;
         e.want_running = false;
         e.restart_pending = false;
         if matches!(e.phase, Phase::Pending { .. }) {
@@ -267,7 +264,6 @@ impl Manager {
         }
         let e = &self.containers[&id];
         if !e.c.has_live_task() {
-            let _ = was_wanted;
             return Ok(Some(DockerResponse::NotModified));
         }
         self.register_waiter(request, id)?;
@@ -574,11 +570,6 @@ impl Manager {
             .cloned()
             .collect();
         DockerResponse::Events(events)
-    }
-
-    #[allow(dead_code)]
-    fn log_debug(&mut self, m: String) {
-        self.log(LogLevel::Debug, m);
     }
 }
 

@@ -104,6 +104,7 @@ impl Harness {
         let (id, outs) = self.docker(DockerRequest::ContainerCreate {
             name: name.map(String::from),
             spec: Box::new(spec),
+            warnings: Vec::new(),
         });
         match response(&outs, id) {
             Some(DockerResponse::Created { id, .. }) => id.to_hex(),
