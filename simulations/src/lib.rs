@@ -1,0 +1,2 @@
+//! A deterministic simulated Mesos cluster (being written).
+#![forbid(unsafe_code)]
