@@ -6,7 +6,7 @@ use crate::task_state::TaskState;
 use crate::time::Instant;
 
 /// `State.Status` as Docker clients know it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DockerStatus {
     /// Never started, or started and still waiting for its task to run.
     Created,
@@ -37,7 +37,7 @@ impl DockerStatus {
 }
 
 /// The Mesos task that runs (or ran) a container.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskRecord {
     /// `TaskID.value`: `<container id hex>.<generation>`, never reused.
     pub task_id: String,
@@ -62,7 +62,7 @@ pub struct TaskRecord {
 }
 
 /// One container the manager tracks.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Container {
     /// Its id.
     pub id: ContainerId,

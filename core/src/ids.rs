@@ -59,6 +59,25 @@ impl fmt::Display for ContainerId {
     }
 }
 
+/// Serialized as its 64-digit lowercase hex form (the durable store keeps it so).
+impl serde::Serialize for ContainerId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+/// Read from its 64-digit lowercase hex form; anything else is an error.
+impl<'de> serde::Deserialize<'de> for ContainerId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        ContainerId::parse_hex(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid container id {text:?}: expected 64 lowercase hex digits"
+            ))
+        })
+    }
+}
+
 impl fmt::Debug for ContainerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ContainerId({})", self.short())
@@ -96,6 +115,16 @@ mod tests {
         assert_eq!(id.short(), "abababababab");
         assert_eq!(format!("{id}"), hex);
         assert_eq!(ContainerId::parse_hex("ABAB"), None);
+    }
+
+    #[test]
+    fn serde_uses_the_hex_form() {
+        let id = ContainerId([0x0f; 32]);
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{}\"", "0f".repeat(32)));
+        assert_eq!(serde_json::from_str::<ContainerId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<ContainerId>("\"abc\"").is_err());
+        assert!(serde_json::from_str::<ContainerId>("7").is_err());
     }
 
     #[test]

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 /// A transport protocol of a container port.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum PortProtocol {
     /// `tcp`, Docker's default.
     Tcp,
@@ -30,7 +32,9 @@ impl PortProtocol {
 }
 
 /// A container port with its protocol, as in `"80/tcp"`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ContainerPort {
     /// The port inside the container.
     pub port: u16,
@@ -39,7 +43,7 @@ pub struct ContainerPort {
 }
 
 /// One `-p` binding: a container port published on the agent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortBinding {
     /// The container side.
     pub container: ContainerPort,
@@ -50,7 +54,7 @@ pub struct PortBinding {
 }
 
 /// `HostConfig.NetworkMode`, mapped onto what Mesos' Docker containerizer knows.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NetworkMode {
     /// `""`, `default` or `bridge`.
     #[default]
@@ -77,7 +81,7 @@ impl NetworkMode {
 
 /// `HostConfig.RestartPolicy`. Mesos does not restart finished tasks itself; the policy is
 /// kept and shown, and create answers with a warning when it is not `no`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RestartPolicy {
     /// `""`, `no`, `always`, `unless-stopped` or `on-failure`.
     pub name: String,
@@ -90,7 +94,7 @@ pub struct RestartPolicy {
 /// The core turns these into Mesos `cpus` and `mem` (see `taskinfo::requested_resources`):
 /// cpus = NanoCpus / 1e9, else CpuQuota / CpuPeriod, else CpuShares / 1024, else the
 /// configured default; mem = Memory in MiB, else the configured default.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResourceRequest {
     /// `HostConfig.NanoCpus` (`--cpus 1.5` = 1_500_000_000).
     pub nano_cpus: i64,
@@ -105,7 +109,7 @@ pub struct ResourceRequest {
 }
 
 /// Everything about a container that came from its create request.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContainerSpec {
     /// `Image`, as the client wrote it (`busybox`, `busybox:latest`, `reg:5000/x/y:tag`).
     pub image: String,

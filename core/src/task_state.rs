@@ -1,7 +1,9 @@
 //! Mesos task states, and which transitions the manager accepts.
 
 /// `mesos.v1.TaskState`, with the same numbers.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[repr(i32)]
 pub enum TaskState {
     /// TASK_STARTING (0).

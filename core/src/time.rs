@@ -8,7 +8,20 @@ use core::time::Duration;
 /// `anchor + elapsed` with every input, so the same value orders events (it never goes
 /// backwards within one run) and stamps Docker timestamps (`Created`, `StartedAt`, event
 /// `time`). The simulator passes virtual time. The core never reads a clock itself.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Instant(u64);
 
 impl Instant {

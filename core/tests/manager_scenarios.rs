@@ -524,3 +524,32 @@ fn a_restarted_manager_reconciles_what_it_had_launched() {
         DockerStatus::Running
     );
 }
+
+#[test]
+fn work_that_fits_nowhere_revives_once_then_lets_refuse_seconds_work() {
+    let mut h = Harness::new(Config::default());
+    h.subscribe();
+    let mut s = spec("busybox");
+    s.resources = ResourceRequest {
+        nano_cpus: 64_000_000_000,
+        ..Default::default()
+    };
+    let id = h.create(Some("huge"), s);
+    let (_, outs) = h.start(&id);
+    assert_eq!(calls_of(&outs, Type::Revive).len(), 1, "new work revives");
+    let mut revives = 0;
+    for n in 0..10 {
+        h.advance_ms(1_000);
+        let outs = h.event(offers(vec![offer(&format!("O{n}"), "S1", 4.0, 4096.0)]));
+        assert_eq!(
+            calls_of(&outs, Type::Decline).len(),
+            1,
+            "declined at once: it fits nothing waiting"
+        );
+        revives += calls_of(&outs, Type::Revive).len();
+    }
+    assert_eq!(
+        revives, 0,
+        "no REVIVE after a decline: it would clear the refuse filter"
+    );
+}

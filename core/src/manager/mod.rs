@@ -200,6 +200,7 @@ pub struct Manager {
     heartbeat_interval_ms: u64,
     suppressed: bool,
     last_revive_at: Option<Instant>,
+    revive_wanted: bool,
     reconcile_waiting: Map<String, Option<String>>,
     reconcile_backoff_ms: u64,
 
@@ -242,6 +243,7 @@ impl Manager {
             heartbeat_interval_ms,
             suppressed: false,
             last_revive_at: None,
+            revive_wanted: false,
             reconcile_waiting: Map::default(),
             reconcile_backoff_ms,
             offers: OfferBook::new(spent),

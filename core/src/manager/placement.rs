@@ -31,6 +31,7 @@ impl Manager {
         }
         self.pending_count += 1;
         self.placement_dirty = true;
+        self.revive_wanted = true;
         self.timers.set_if_unset(
             Timer::TaskTimeout(id),
             self.after_ms(self.config.task_timeout_ms),
@@ -357,11 +358,14 @@ impl Manager {
         }
         if self.pending_count > 0 {
             self.timers.cancel(&Timer::IdleSuppress);
-            // Work waits and nothing held fits it: ask for offers again.
-            if self.suppressed || self.offers.iter().all(|(_, o)| o.launching) {
+            // New work that the held offers could not take: ask Mesos for offers again
+            // (REVIVE also clears our refusal filters). Only for new work: reviving after
+            // every prompt decline would undo refuse_seconds and churn offers every second.
+            if std::mem::take(&mut self.revive_wanted) {
                 self.maybe_revive();
             }
         } else if !self.suppressed {
+            self.revive_wanted = false;
             self.timers.set_if_unset(
                 Timer::IdleSuppress,
                 self.after_ms(self.config.offer_hold_timeout_ms),
