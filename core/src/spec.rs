@@ -110,6 +110,8 @@ pub struct ResourceRequest {
 
 /// Everything about a container that came from its create request.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+// Fields added later default when an older store file is read.
+#[serde(default)]
 pub struct ContainerSpec {
     /// `Image`, as the client wrote it (`busybox`, `busybox:latest`, `reg:5000/x/y:tag`).
     pub image: String,

@@ -553,3 +553,30 @@ fn work_that_fits_nowhere_revives_once_then_lets_refuse_seconds_work() {
         "no REVIVE after a decline: it would clear the refuse filter"
     );
 }
+
+#[test]
+fn rm_is_answered_only_once_the_removal_is_durable() {
+    let mut h = Harness::new(Config::default());
+    h.create(Some("gone"), spec("busybox"));
+    h.auto_persist = false;
+    let (rm, outs) = h.docker(DockerRequest::ContainerRemove {
+        container: "gone".into(),
+        force: false,
+        volumes: false,
+    });
+    assert_eq!(
+        response(&outs, rm),
+        None,
+        "not before the record is durable"
+    );
+    let seq = outs
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            Output::Persist { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .unwrap();
+    let outs = h.input(Input::Persisted { up_to: seq });
+    assert_eq!(response(&outs, rm), Some(DockerResponse::NoContent));
+}

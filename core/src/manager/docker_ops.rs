@@ -413,7 +413,11 @@ impl Manager {
                 ApiError::conflict(format!("container {reference} was removed")),
             );
             self.remove_container(&id);
-            return Ok(Some(DockerResponse::NoContent));
+            self.after_durable(Output::Docker {
+                id: request,
+                response: DockerResponse::NoContent,
+            });
+            return Ok(None);
         }
         self.register_waiter(request, id)?;
         let e = self.containers.get_mut(&id).expect("resolved");

@@ -290,19 +290,22 @@ impl Manager {
         self.names.remove(&e.c.name);
         let code = e.c.exit_code;
         self.persist(super::Record::ContainerRemoved(*id));
+        // The removal is only true once it is durable: a crash before that brings the
+        // container back, so nobody may hear "removed" earlier.
         for w in e.remove_waiters {
             self.waiting.remove(&w);
-            self.respond(w, DockerResponse::NoContent);
+            self.after_durable(Output::Docker {
+                id: w,
+                response: DockerResponse::NoContent,
+            });
         }
         for (w, _) in e.exit_waiters {
             self.waiting.remove(&w);
-            self.respond(
-                w,
-                DockerResponse::WaitDone {
-                    status_code: code,
-                    error: None,
-                },
-            );
+            let response = DockerResponse::WaitDone {
+                status_code: code,
+                error: None,
+            };
+            self.after_durable(Output::Docker { id: w, response });
         }
         for w in e.start_waiters.into_iter().chain(e.stop_waiters) {
             self.waiting.remove(&w);
