@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Runs every test of mesoswarm, the way CI does. Installs what it needs (idempotently) and
-# starts and stops any server it needs itself. Safe to run again and again.
+# Runs every test of mesoswarm, the way CI does. Installs what it needs (idempotently),
+# starts the servers it needs (ZooKeeper; the end-to-end suite starts real Mesos masters and
+# mesoswarm itself) and stops them again, by pid. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${MESOSWARM_SHARED:-$ROOT/../shared}
 
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+# ---------------------------------------------------------------- what the tests need
+APT_PACKAGES=(zookeeper)
+PIP_PACKAGES=("docker==7.1.0" "pytest==8.3.5")
 
 step "toolchain"
 command -v cargo >/dev/null || fail "cargo is missing: install Rust (rustup) first"
@@ -13,16 +21,85 @@ cargo --version
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 
+step "system packages: ${APT_PACKAGES[*]}"
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "installed"
+
+step "Python packages: ${PIP_PACKAGES[*]}"
+python3 -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"
+python3 -c 'import docker, pytest; print("docker", docker.__version__, "pytest", pytest.__version__)'
+
+step "real Mesos 1.11.0 master (../shared/real-mesos)"
+[ -x "$SHARED/real-mesos/setup.sh" ] || fail "$SHARED/real-mesos is missing: the shared/ folder must sit beside the checkout"
+bash "$SHARED/real-mesos/setup.sh" >/dev/null
+echo "ready"
+
+# ---------------------------------------------------------------- servers
+CLEANUP=()
+cleanup() { for c in "${CLEANUP[@]}"; do eval "$c" || true; done; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+start_zookeeper() {
+  local dir port
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/mesoswarm-zk.XXXXXX")
+  port=$(free_port)
+  mkdir -p "$dir/data"
+  cat >"$dir/zoo.cfg" <<CFG
+tickTime=2000
+dataDir=$dir/data
+clientPort=$port
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,stat,mntr
+CFG
+  java -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/zk.log" 2>&1 &
+  local pid=$!
+  CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf '$dir'")
+  for _ in $(seq 1 100); do
+    if [ "$(python3 -c "import socket
+s=socket.create_connection(('127.0.0.1',$port),0.5); s.sendall(b'ruok'); print(s.recv(4).decode())" 2>/dev/null)" = imok ]; then
+      export MESOSWARM_TEST_ZK="127.0.0.1:$port"
+      echo "ZooKeeper on $MESOSWARM_TEST_ZK (pid $pid)"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -20 "$dir/zk.log" >&2
+  fail "ZooKeeper did not start"
+}
+
+step "ZooKeeper"
+start_zookeeper
+
+# ---------------------------------------------------------------- checks and tests
 step "format"
 cargo fmt --all -- --check
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "tests (proto, core: unit, snapshots, properties, purity)"
+step "tests (proto, core, simulations, shells)"
 cargo test --workspace --locked
 
 step "fuzz targets build"
 cargo check --manifest-path fuzz/Cargo.toml
+
+if [ -d tests/e2e ]; then
+  step "end-to-end: docker CLI, Docker SDK for Python, real Mesos master, ZooKeeper"
+  cargo build --locked --bin mesoswarm
+  MESOSWARM_BIN="$ROOT/target/debug/mesoswarm" MESOSWARM_SHARED="$SHARED" \
+    python3 -m pytest -q -p no:cacheprovider tests/e2e
+fi
 
 step "done"

@@ -89,10 +89,11 @@ pub struct Container {
 }
 
 impl Container {
-    /// True while a task exists that Mesos has not reported terminal.
+    /// True while a task exists that Mesos has not reported terminal. TASK_UNKNOWN ends
+    /// it too: Mesos has no record of the task, so nothing would ever report it ended.
     pub fn has_live_task(&self) -> bool {
         self.task
             .as_ref()
-            .is_some_and(|t| !t.state.is_some_and(TaskState::is_terminal))
+            .is_some_and(|t| !t.state.is_some_and(TaskState::is_over))
     }
 }

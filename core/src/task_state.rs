@@ -68,6 +68,12 @@ impl TaskState {
         )
     }
 
+    /// The task no longer counts as running for the manager: terminal, or UNKNOWN (the
+    /// master has no record of it; it may come back, but nothing will end it).
+    pub fn is_over(self) -> bool {
+        self.is_terminal() || self == TaskState::Unknown
+    }
+
     /// The `TASK_*` name.
     pub fn name(self) -> &'static str {
         use TaskState::*;

@@ -180,19 +180,21 @@ fn a_wrong_method_on_a_known_path_is_404_like_moby() {
 }
 
 #[test]
-fn attach_is_refused_clearly_with_501() {
-    for (method, uri) in [
-        (
-            "POST",
-            "/v1.44/containers/web/attach?stderr=1&stdout=1&stream=1",
-        ),
-        ("GET", "/containers/web/attach/ws"),
-    ] {
-        let (status, msg) = error(method, uri, "");
-        assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
-        assert!(msg.contains("does not support attaching"), "{msg}");
-        assert!(msg.contains("docker run -d"), "{msg}");
+fn attach_goes_to_the_core_and_the_websocket_variant_is_refused_with_501() {
+    match core_versioned(
+        "POST",
+        "/containers/web/attach?stderr=1&stdout=1&stream=1",
+        "",
+    )
+    .0
+    {
+        DockerRequest::ContainerAttach { container } => assert_eq!(container, "web"),
+        other => panic!("{other:?}"),
     }
+    let (status, msg) = error("GET", "/containers/web/attach/ws", "");
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert!(msg.contains("does not support attaching"), "{msg}");
+    assert!(msg.contains("docker run -d"), "{msg}");
 }
 
 #[test]

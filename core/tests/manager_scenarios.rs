@@ -580,3 +580,37 @@ fn rm_is_answered_only_once_the_removal_is_durable() {
     let outs = h.input(Input::Persisted { up_to: seq });
     assert_eq!(response(&outs, rm), Some(DockerResponse::NoContent));
 }
+
+#[test]
+fn attach_is_refused_and_the_start_that_follows_fails_with_the_same_message() {
+    let mut h = Harness::new(Config::default());
+    h.subscribe();
+    let id = h.create(Some("fg"), spec("busybox"));
+    let (attach, outs) = h.docker(DockerRequest::ContainerAttach {
+        container: "fg".into(),
+    });
+    let message = match response(&outs, attach) {
+        Some(DockerResponse::AttachRefused {
+            message,
+            tty: false,
+        }) => message,
+        other => panic!("{other:?}"),
+    };
+    assert!(message.contains("docker run -d"), "{message}");
+    let (start, outs) = h.start(&id);
+    match response(&outs, start) {
+        Some(DockerResponse::Error(e)) => {
+            assert_eq!(e.status.as_u16(), 501);
+            assert_eq!(e.message, message);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        launched(&outs).is_empty(),
+        "nothing is launched for a client that cannot see it"
+    );
+    // A later detached start works.
+    h.event(offers(vec![offer("O1", "S1", 1.0, 1024.0)]));
+    let (_, outs) = h.start(&id);
+    assert_eq!(launched(&outs).len(), 1);
+}

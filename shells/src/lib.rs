@@ -3,4 +3,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod clock;
+pub mod daemon;
+pub mod dev;
+pub mod docker_server;
+pub mod driver;
+pub mod mesos;
+pub mod options;
 pub mod runtime;
+pub mod store;

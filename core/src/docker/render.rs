@@ -61,6 +61,10 @@ pub fn to_http(resp: &DockerResponse) -> Response<Bytes> {
             json_response(StatusCode::OK, Bytes::from(body))
         }
         DockerResponse::Error(e) => error_response(e),
+        // A shell that does not hijack sends the refusal as a plain 501.
+        DockerResponse::AttachRefused { message, .. } => {
+            error_response(&ApiError::new(StatusCode::NOT_IMPLEMENTED, message.clone()))
+        }
     }
 }
 

@@ -153,6 +153,12 @@ pub enum DockerRequest {
         /// `condition=`.
         condition: WaitCondition,
     },
+    /// `POST /containers/{id}/attach` (hijacked). Until mesoswarm proxies to the agents'
+    /// engines it cannot stream a container's output; the answer says so.
+    ContainerAttach {
+        /// The container reference.
+        container: String,
+    },
     /// `GET /containers/{id}/json`.
     ContainerInspect {
         /// The container reference.

@@ -40,6 +40,15 @@ pub enum DockerResponse {
     /// events follow as `Output::Event`; the shell filters them with the request's
     /// `EventFilters` and ends the stream at `until`.
     Events(Vec<DockerEvent>),
+    /// Attach is refused: a hijacking shell answers 101 and writes `message` on the stream
+    /// (as a stderr frame unless `tty`), because the docker CLI shows nothing of a non-101
+    /// answer but "unable to upgrade"; the start that follows fails with the same message.
+    AttachRefused {
+        /// What to tell the user.
+        message: String,
+        /// Whether the container has a TTY (raw stream instead of stdcopy frames).
+        tty: bool,
+    },
     /// An error.
     Error(ApiError),
 }

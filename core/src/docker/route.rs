@@ -7,10 +7,11 @@
 //! route (`page not found: mesoswarm does not implement GET /images/json yet`) so users can
 //! tell a missing feature from a typo.
 //!
-//! `POST /containers/{id}/attach` (and `GET …/attach/ws`) answer **501 Not Implemented**
-//! with a hint to use `docker run -d`: attached `docker run`, `docker attach` and
-//! `docker start -a` call it first, and a 404 there would read as "No such container" to
-//! docker-py, while 501 is dockerd's status for "not implemented" (errdefs.NotImplemented).
+//! `POST /containers/{id}/attach` goes to the core, which refuses it until the agent-engine
+//! proxy exists (`DockerResponse::AttachRefused`): the shell answers 101 and writes the reason
+//! on the hijacked stream, the only place the docker CLI shows it. `GET …/attach/ws` answers
+//! **501 Not Implemented** with a hint to use `docker run -d` (a 404 would read as "No such
+//! container" to docker-py; 501 is dockerd's status for "not implemented").
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, PRAGMA};
@@ -220,7 +221,7 @@ fn container_route(
                 new_name: new_name.to_string(),
             })
         }
-        ("POST", "attach") => Err(attach_not_supported()),
+        ("POST", "attach") => Ok(DockerRequest::ContainerAttach { container }),
         _ => Err(not_found()),
     }
 }

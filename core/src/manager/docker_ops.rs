@@ -51,6 +51,7 @@ impl Manager {
                 condition,
             } => self.wait(id, &container, condition),
             DockerRequest::ContainerInspect { container, size: _ } => self.inspect(&container),
+            DockerRequest::ContainerAttach { container } => self.attach(&container),
             DockerRequest::ContainerList(q) => Ok(Some(self.list(&q))),
             DockerRequest::ContainerRename {
                 container,
@@ -192,6 +193,13 @@ impl Manager {
         reference: &str,
     ) -> Result<Option<DockerResponse>, ApiError> {
         let id = self.resolve(reference)?;
+        let e = self.containers.get_mut(&id).expect("resolved");
+        if std::mem::take(&mut e.attach_refused) {
+            return Err(ApiError::new(
+                http::StatusCode::NOT_IMPLEMENTED,
+                attach_message(&e.c.name),
+            ));
+        }
         let e = &self.containers[&id];
         if e.removing {
             return Err(ApiError::conflict(format!(
@@ -458,6 +466,16 @@ impl Manager {
         Ok(Some(DockerResponse::WaitPending))
     }
 
+    fn attach(&mut self, reference: &str) -> Result<Option<DockerResponse>, ApiError> {
+        let id = self.resolve(reference)?;
+        let e = self.containers.get_mut(&id).expect("resolved");
+        e.attach_refused = true;
+        Ok(Some(DockerResponse::AttachRefused {
+            message: attach_message(&e.c.name),
+            tty: e.c.spec.tty,
+        }))
+    }
+
     fn inspect(&mut self, reference: &str) -> Result<Option<DockerResponse>, ApiError> {
         let id = self.resolve(reference)?;
         let c = &self.containers[&id].c;
@@ -575,6 +593,15 @@ impl Manager {
             .collect();
         DockerResponse::Events(events)
     }
+}
+
+/// Why attach cannot work yet, in words for the person at the terminal.
+fn attach_message(name: &str) -> String {
+    format!(
+        "mesoswarm cannot stream a container's output yet (attached docker run, docker start -a and \
+         docker attach need the agent-engine proxy), so container {name} was not started: run it \
+         in the background with docker run -d, and read its state with docker inspect"
+    )
 }
 
 /// Mesos can end a task, not deliver arbitrary signals to it: only the signals that end a

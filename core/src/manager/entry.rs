@@ -53,6 +53,9 @@ pub struct Entry {
     pub exit_waiters: Vec<(RequestId, WaitCondition)>,
     /// The signal of the last kill, for the `kill` event and the exit code.
     pub kill_signal: Option<String>,
+    /// A client tried to attach (foreground `docker run`): its start is refused, since the
+    /// output could not reach it.
+    pub attach_refused: bool,
 }
 
 impl Entry {
@@ -73,6 +76,7 @@ impl Entry {
             remove_waiters: Vec::new(),
             exit_waiters: Vec::new(),
             kill_signal: None,
+            attach_refused: false,
         }
     }
 

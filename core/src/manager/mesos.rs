@@ -335,6 +335,17 @@ impl Manager {
         );
     }
 
+    /// Keeps a task in the explicit reconciliation set, asked again with backoff until an
+    /// update other than UNREACHABLE arrives for it.
+    pub(super) fn keep_reconciling(&mut self, task_id: String, agent_id: Option<String>) {
+        if self.link != Link::Subscribed {
+            return; // the next subscription reconciles every live task
+        }
+        self.reconcile_waiting.insert(task_id, agent_id);
+        let at = self.after_ms(self.reconcile_backoff_ms);
+        self.timers.set_if_unset(Timer::ReconcileRetry, at);
+    }
+
     /// A launched task has not said anything for a while: ask Mesos about it.
     pub(super) fn on_launch_silent(&mut self, id: crate::ids::ContainerId, generation: u32) {
         let Some(e) = self.containers.get(&id) else {

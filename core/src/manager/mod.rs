@@ -15,7 +15,7 @@
 //! launches a task, the ACKNOWLEDGE of a status update, the answer to a create — are held
 //! back until the shell reports [`Input::Persisted`] up to that number.
 
-mod calls;
+pub mod calls;
 mod docker_ops;
 mod entry;
 mod mesos;

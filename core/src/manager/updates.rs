@@ -35,7 +35,15 @@ impl Manager {
                 .is_some_and(|t| t.generation == *generation && t.task_id == task_id)
         });
         match current {
-            Some((id, _)) => self.apply_update(id, state, &status),
+            Some((id, _)) => {
+                self.apply_update(id, state, &status);
+                if state == TaskState::Unreachable {
+                    // When the agent comes back, Mesos reports only the tasks the agent
+                    // has; a launch it never received stays UNREACHABLE for us unless we
+                    // keep asking (Mesos then answers TASK_GONE).
+                    self.keep_reconciling(task_id.clone(), agent_id.clone());
+                }
+            }
             None => {
                 // Not a task we run now: an older launch of a container, a removed
                 // container's task, or one from before a crash we have no record of.
@@ -76,7 +84,7 @@ impl Manager {
         if !accepted {
             return; // a duplicate or stale update: already applied
         }
-        let was_live = t.state.is_none_or(|s| !s.is_terminal());
+        let was_live = t.state.is_none_or(|s| !s.is_over());
         t.state = Some(state);
         if let Some(m) = &status.message {
             t.message = m.clone();

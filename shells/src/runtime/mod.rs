@@ -49,7 +49,11 @@ pub trait Runtime: Clone + Send + Sync + 'static {
 }
 
 /// Runs `fut` with a deadline: `None` if it did not finish within `d`.
-pub async fn timeout<R: Runtime, T>(rt: &R, d: Duration, fut: impl Future<Output = T>) -> Option<T> {
+pub async fn timeout<R: Runtime, T>(
+    rt: &R,
+    d: Duration,
+    fut: impl Future<Output = T>,
+) -> Option<T> {
     use futures_util::future::{select, Either};
     let fut = std::pin::pin!(fut);
     match select(fut, rt.sleep(d)).await {

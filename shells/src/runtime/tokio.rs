@@ -25,7 +25,10 @@ impl Listener for TcpListener {
         })
     }
     fn local_addr(&self) -> String {
-        self.0.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        self.0
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     }
 }
 

@@ -1,0 +1,249 @@
+//! The command line: `mesoswarm manage` and `mesoswarm dev`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// mesoswarm serves the Docker Engine API and runs each container as a task on an Apache
+/// Mesos cluster: point `docker`, docker-compose or a Docker SDK at it.
+#[derive(Parser, Debug)]
+#[command(name = "mesoswarm", version, after_help = crate::options::help_text())]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the Docker API in front of a real Mesos cluster.
+    Manage(ManageArgs),
+    /// Serve the Docker API in front of an embedded simulated Mesos cluster (no cluster
+    /// needed): the master speaks the real v1 HTTP API on loopback, the manager talks to it
+    /// over HTTP exactly as it talks to a real one.
+    Dev(DevArgs),
+}
+
+/// Options both subcommands share.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Where to serve the Docker API: tcp://HOST:PORT or unix:///PATH. Repeat for several.
+    #[arg(
+        short = 'H',
+        long = "host",
+        value_name = "URL",
+        default_value = "tcp://127.0.0.1:2375"
+    )]
+    pub hosts: Vec<String>,
+
+    /// A cluster option, KEY=VALUE (see the list below). Repeat for several.
+    #[arg(long = "cluster-opt", value_name = "KEY=VALUE")]
+    pub cluster_opts: Vec<String>,
+
+    /// The file where mesoswarm keeps its state (framework id, containers) across restarts.
+    /// `dev` keeps it in memory unless this is given.
+    #[arg(long, value_name = "PATH", env = "MESOSWARM_STORE")]
+    pub store: Option<PathBuf>,
+
+    /// Log filter, as RUST_LOG (`info`, `debug`, `mesoswarm_shell=debug`).
+    #[arg(long, default_value = "info", env = "MESOSWARM_LOG")]
+    pub log: String,
+
+    /// Largest Docker API request body accepted, in bytes (larger ones get 413).
+    #[arg(long, default_value_t = mesoswarm_core::docker::route::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+/// `mesoswarm manage`.
+#[derive(Args, Debug)]
+pub struct ManageArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The Mesos master: HOST:PORT, a comma-separated list of masters tried in turn, or
+    /// zk://H1:2181,H2:2181/mesos to follow the leader through ZooKeeper.
+    #[arg(value_name = "MASTER")]
+    pub master: String,
+}
+
+/// `mesoswarm dev`.
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+
+    /// How many simulated agents.
+    #[arg(long, default_value_t = 3)]
+    pub agents: usize,
+
+    /// Resources of each simulated agent, in Mesos' text form.
+    #[arg(long, default_value = "cpus:4;mem:8192;disk:20480;ports:[31000-32000]")]
+    pub agent_resources: String,
+
+    /// Address of the simulated master's v1 HTTP API (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub master_addr: SocketAddr,
+
+    /// Run only the simulated master (and its agents), no manager: for tests of master
+    /// failover, and for pointing `mesoswarm manage` or other frameworks at it.
+    #[arg(long)]
+    pub master_only: bool,
+
+    /// Register the simulated master in ZooKeeper under this zk://HOST:PORT/PATH, as a Mesos
+    /// master does (an ephemeral json.info_ znode), so `manage zk://…` can find it.
+    #[arg(long, value_name = "ZK_URL")]
+    pub zk_register: Option<String>,
+}
+
+/// Where to serve the Docker API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostSpec {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A unix socket path.
+    Unix(PathBuf),
+}
+
+impl HostSpec {
+    /// Parses `tcp://HOST:PORT` (HOST an IP or `localhost`) or `unix:///PATH`.
+    pub fn parse(s: &str) -> Result<HostSpec, String> {
+        if let Some(rest) = s.strip_prefix("tcp://") {
+            let rest = rest.trim_end_matches('/');
+            let rest = rest
+                .strip_prefix("localhost:")
+                .map(|p| format!("127.0.0.1:{p}"))
+                .unwrap_or_else(|| rest.to_string());
+            let addr: SocketAddr = rest.parse().map_err(|_| {
+                format!("--host {s:?}: expected tcp://IP:PORT, for example tcp://127.0.0.1:2375")
+            })?;
+            Ok(HostSpec::Tcp(addr))
+        } else if let Some(path) = s.strip_prefix("unix://") {
+            if !path.starts_with('/') {
+                return Err(format!("--host {s:?}: expected an absolute path, for example unix:///run/mesoswarm.sock"));
+            }
+            Ok(HostSpec::Unix(PathBuf::from(path)))
+        } else {
+            Err(format!(
+                "--host {s:?}: expected tcp://IP:PORT or unix:///PATH"
+            ))
+        }
+    }
+
+    /// The `DOCKER_HOST` value that reaches it.
+    pub fn docker_host(&self) -> String {
+        match self {
+            HostSpec::Tcp(a) => format!("tcp://{a}"),
+            HostSpec::Unix(p) => format!("unix://{}", p.display()),
+        }
+    }
+}
+
+/// Where the Mesos masters are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MasterSpec {
+    /// Masters to try in turn (following redirects to the leader).
+    List(Vec<(String, u16)>),
+    /// Follow the leader through ZooKeeper: servers `h1:2181,h2:2181`, znode path.
+    Zk {
+        /// The ZooKeeper connect string.
+        servers: String,
+        /// The path under which masters register (`/mesos`).
+        path: String,
+    },
+}
+
+impl MasterSpec {
+    /// Parses `HOST[:PORT]`, `H1:P1,H2:P2` or `zk://H1:2181,H2:2181/PATH` (port 5050 when
+    /// not given).
+    pub fn parse(s: &str) -> Result<MasterSpec, String> {
+        let s = s.trim();
+        if let Some(rest) = s.strip_prefix("zk://") {
+            let (servers, path) = rest
+                .split_once('/')
+                .ok_or_else(|| format!("MASTER {s:?}: expected zk://HOST:PORT[,HOST:PORT]/PATH"))?;
+            if servers.is_empty() || path.is_empty() {
+                return Err(format!(
+                    "MASTER {s:?}: expected zk://HOST:PORT[,HOST:PORT]/PATH"
+                ));
+            }
+            return Ok(MasterSpec::Zk {
+                servers: servers.to_string(),
+                path: format!("/{}", path.trim_end_matches('/')),
+            });
+        }
+        let s = s.strip_prefix("http://").unwrap_or(s).trim_end_matches('/');
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (host, port) = match part.rsplit_once(':') {
+                Some((h, p)) => (
+                    h,
+                    p.parse::<u16>()
+                        .map_err(|_| format!("MASTER {part:?}: bad port"))?,
+                ),
+                None => (part, 5050),
+            };
+            if host.is_empty() {
+                return Err(format!("MASTER {part:?}: missing host"));
+            }
+            out.push((host.to_string(), port));
+        }
+        if out.is_empty() {
+            return Err("MASTER is empty: give HOST:PORT, a list, or zk://…/mesos".into());
+        }
+        Ok(MasterSpec::List(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_parse() {
+        assert_eq!(
+            HostSpec::parse("tcp://127.0.0.1:2375").unwrap(),
+            HostSpec::Tcp("127.0.0.1:2375".parse().unwrap())
+        );
+        assert_eq!(
+            HostSpec::parse("tcp://localhost:1").unwrap(),
+            HostSpec::Tcp("127.0.0.1:1".parse().unwrap())
+        );
+        assert_eq!(
+            HostSpec::parse("unix:///run/m.sock").unwrap(),
+            HostSpec::Unix("/run/m.sock".into())
+        );
+        assert!(HostSpec::parse("127.0.0.1:2375").is_err());
+        assert!(HostSpec::parse("unix://relative.sock").is_err());
+    }
+
+    #[test]
+    fn masters_parse() {
+        assert_eq!(
+            MasterSpec::parse("m1:5050").unwrap(),
+            MasterSpec::List(vec![("m1".into(), 5050)])
+        );
+        assert_eq!(
+            MasterSpec::parse("m1,m2:15050").unwrap(),
+            MasterSpec::List(vec![("m1".into(), 5050), ("m2".into(), 15050)])
+        );
+        assert_eq!(
+            MasterSpec::parse("zk://z1:2181,z2:2181/mesos").unwrap(),
+            MasterSpec::Zk {
+                servers: "z1:2181,z2:2181".into(),
+                path: "/mesos".into()
+            }
+        );
+        assert!(MasterSpec::parse("zk://z1:2181").is_err());
+        assert!(MasterSpec::parse("m1:http").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

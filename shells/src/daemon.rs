@@ -1,0 +1,170 @@
+//! Putting the daemon together: store → manager → driver, the Mesos link, the Docker API
+//! listeners, and a clean shutdown on SIGTERM / Ctrl-C. `manage` and `dev` both end here.
+
+use std::path::Path;
+
+use mesoswarm_core::Manager;
+
+use crate::cli::{Common, HostSpec, MasterSpec};
+use crate::docker_server::{serve_docker_api, ServerLimits};
+use crate::driver::{spawn_driver, DriverLimits, LINK_CHANNEL_CAPACITY};
+use crate::mesos::{spawn_link, Credential, MasterSource, MesosClientConfig};
+use crate::options::ClusterOptions;
+use crate::runtime::{Listener, Runtime};
+use crate::store::Store;
+
+/// Everything a daemon run needs, parsed and checked before anything starts.
+pub struct Plan {
+    /// Where to serve the Docker API.
+    pub hosts: Vec<HostSpec>,
+    /// The parsed cluster options.
+    pub options: ClusterOptions,
+    /// Where the masters are.
+    pub masters: MasterSpec,
+    /// The store, opened (blocking I/O happens here, before the runtime).
+    pub store: Store,
+    /// Largest Docker request body.
+    pub max_body_bytes: usize,
+}
+
+impl Plan {
+    /// Checks the shared options; errors are start-up errors for the user.
+    pub fn new(
+        common: &Common,
+        masters: MasterSpec,
+        default_store: Option<&Path>,
+    ) -> Result<Plan, String> {
+        let options = crate::options::parse(&common.cluster_opts, |k| std::env::var(k).ok())
+            .map_err(|e| e.0)?;
+        let hosts = common
+            .hosts
+            .iter()
+            .map(|h| HostSpec::parse(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        let store = match common.store.as_deref().or(default_store) {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
+                Store::open(path).map_err(|e| e.to_string())?
+            }
+            None => Store::in_memory().map_err(|e| e.to_string())?,
+        };
+        Ok(Plan {
+            hosts,
+            options,
+            masters,
+            store,
+            max_body_bytes: common.max_body_bytes,
+        })
+    }
+}
+
+/// A seed for the core's id generator. Ids must differ between runs of the daemon (the
+/// store keeps old containers), so this one comes from the OS; the core itself never asks.
+pub fn fresh_seed() -> u64 {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+    {
+        return u64::from_le_bytes(b);
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32)
+}
+
+/// Runs the daemon until SIGTERM/SIGINT: returns once every answer is out and every record
+/// is durable.
+pub async fn run<R: Runtime>(
+    rt: R,
+    plan: Plan,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let Plan {
+        hosts,
+        mut options,
+        masters,
+        store,
+        max_body_bytes,
+    } = plan;
+    for note in &options.notes {
+        tracing::warn!("{note}");
+    }
+    options.config.seed = fresh_seed();
+    let records = store.load().map_err(|e| e.to_string())?;
+    let restored = records.len();
+    let manager = Manager::restore(options.config.clone(), records);
+    if restored > 0 {
+        tracing::info!(
+            "restored {} container(s) from {}; framework id {}",
+            manager.container_count(),
+            store.location(),
+            manager.framework_id().unwrap_or("(none yet)")
+        );
+    }
+
+    let mut listeners: Vec<Box<dyn Listener>> = Vec::new();
+    for h in &hosts {
+        let l = match h {
+            HostSpec::Tcp(a) => rt.bind_tcp(*a).await,
+            HostSpec::Unix(p) => rt.bind_unix(p).await,
+        }
+        .map_err(|e| format!("cannot listen on {}: {e}", h.docker_host()))?;
+        listeners.push(l);
+    }
+
+    let (commands_tx, commands_rx) = async_channel::bounded(LINK_CHANNEL_CAPACITY);
+    let (events_tx, events_rx) = async_channel::bounded(LINK_CHANNEL_CAPACITY);
+    let mut link = MesosClientConfig::new(match masters {
+        MasterSpec::List(l) => MasterSource::Static(l),
+        MasterSpec::Zk { servers, path } => MasterSource::Zk { servers, path },
+    });
+    link.credential = options
+        .auth
+        .clone()
+        .map(|(principal, secret)| Credential { principal, secret });
+    spawn_link(rt.clone(), link, commands_rx, events_tx);
+    let driver = spawn_driver(
+        &rt,
+        manager,
+        store,
+        commands_tx,
+        events_rx,
+        DriverLimits::default(),
+    )
+    .map_err(|e| format!("cannot start the driver: {e}"))?;
+
+    for h in &hosts {
+        tracing::info!("serving the Docker API on {}", h.docker_host());
+    }
+    let stopper = driver.clone();
+    rt.spawn(Box::pin(async move {
+        shutdown.await;
+        tracing::info!("shutting down: answering what is queued and flushing the store");
+        stopper.shutdown();
+    }));
+    let limits = ServerLimits {
+        max_body_bytes,
+        ..ServerLimits::default()
+    };
+    serve_docker_api(rt, listeners, driver, limits).await;
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT (tokio).
+pub async fn tokio_shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

@@ -1,0 +1,71 @@
+"""Bad input gets a clear Docker-style error and loses nothing."""
+import json
+import os
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+
+from conftest import BIN, docker, free_port, start_daemon, wait_for
+
+
+def request(d, method, path, body=None, headers=None):
+    host = d.docker_host.removeprefix("tcp://")
+    req = urllib.request.Request(f"http://{host}{path}", data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_malformed_json_oversized_body_and_bad_name(dev):
+    status, headers, body = request(dev, "POST", "/v1.44/containers/create", b"{not json",
+                                    {"Content-Type": "application/json"})
+    assert status == 400
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["message"].startswith("invalid JSON")
+    big = b'{"Image":"busybox","Labels":{"x":"' + b"a" * (2 << 20) + b'"}}'
+    status, _, body = request(dev, "POST", "/v1.44/containers/create", big, {"Content-Type": "application/json"})
+    assert status == 413
+    assert "limit" in json.loads(body)["message"]
+    status, _, body = request(dev, "POST", "/v1.44/containers/create?name=-bad", b'{"Image":"busybox"}',
+                              {"Content-Type": "application/json"})
+    assert status == 400
+    assert json.loads(body)["message"].startswith("Invalid container name (-bad)")
+    # Nothing was lost or half-created.
+    assert docker(dev, "ps", "-a", "-q", check=True).stdout == ""
+    docker(dev, "create", "--name", "fine", "busybox", check=True)
+
+
+def test_unimplemented_routes_answer_like_dockerd(dev):
+    status, headers, body = request(dev, "GET", "/v1.44/volumes")
+    assert status == 404
+    assert headers["Content-Type"] == "application/json"
+    assert "page not found" in json.loads(body)["message"] and "/volumes" in json.loads(body)["message"]
+
+
+def test_bad_cluster_opt_is_a_startup_error_naming_the_key(tmp_path):
+    p = subprocess.run([BIN, "dev", "--host", f"tcp://127.0.0.1:{free_port()}", "--cluster-opt",
+                        "mesos.offertimout=10m"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert 'unknown cluster option "mesos.offertimout" (did you mean mesos.offertimeout?)' in p.stderr, p.stderr
+    p = subprocess.run([BIN, "manage", "--host", f"tcp://127.0.0.1:{free_port()}", "--cluster-opt",
+                        "mesos.tasktimeout=soon", "127.0.0.1:1"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert 'mesos.tasktimeout="soon"' in p.stderr, p.stderr
+
+
+def test_unreachable_master_retries_while_the_docker_api_answers(tmp_path):
+    dead = free_port()  # nothing listens here
+    d = start_daemon(tmp_path, ["manage", f"127.0.0.1:{dead}"])
+    try:
+        d.wait_ready(connected=False)
+        out = docker(d, "info", check=True).stdout
+        assert "Status: not connected" in out
+        wait_for("two connection attempts in the log", lambda: d.tail(200).count(f"127.0.0.1:{dead}") >= 2, timeout=30)
+        assert "retrying in" in d.tail(200)
+        docker(d, "create", "--name", "offline", "busybox", check=True)
+        assert docker(d, "inspect", "-f", "{{.State.Status}}", "offline", check=True).stdout == "created\n"
+    finally:
+        d.stop()
