@@ -1,0 +1,163 @@
+//! `mesoswarm-sim`: run one seeded simulation, or sweep many seeds.
+//!
+//! ```text
+//! cargo run -p mesoswarm-sim --release -- run --seed 7 --agents 1000 --containers 2000 --faults all --duration 1h
+//! cargo run -p mesoswarm-sim --release -- sweep --seeds 0..200 --agents 1000 --faults all
+//! ```
+
+use std::process::ExitCode;
+use std::time::Instant as WallClock;
+
+use clap::{Args, Parser, Subcommand};
+use mesoswarm_sim::run::parse_duration_ms;
+use mesoswarm_sim::{run, sweep, AgentResources, CoreKind, FaultProfile, RunConfig};
+
+#[derive(Parser)]
+#[command(name = "mesoswarm-sim", about = "Deterministic simulations of mesoswarm against a simulated Mesos cluster")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one seed and print its summary (and, on a violation, the step and last inputs).
+    Run {
+        /// The seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run every seed of a range and report the failures.
+    Sweep {
+        /// Seeds, `A..B` (B excluded).
+        #[arg(long, value_parser = parse_range)]
+        seeds: std::ops::Range<u64>,
+        /// Run each seed twice and compare the trace hashes.
+        #[arg(long)]
+        twice: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Agents in the cluster.
+    #[arg(long, default_value_t = 100)]
+    agents: usize,
+    /// Containers created during the fault phase.
+    #[arg(long, default_value_t = 100)]
+    containers: usize,
+    /// Faults: none, network, agents, failover, crash, all.
+    #[arg(long, default_value = "none", value_parser = FaultProfile::parse)]
+    faults: FaultProfile,
+    /// Length of the fault phase (simulated): `1h`, `30m`, `90s`, `500ms`.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_ms)]
+    duration: u64,
+    /// Length of the liveness phase after the faults stop (simulated).
+    #[arg(long, default_value = "20m", value_parser = parse_duration_ms)]
+    liveness: u64,
+    /// Resources of every agent, in Mesos' text.
+    #[arg(long, default_value = "cpus:4;mem:8192;disk:10240;ports:[31000-32000]", value_parser = AgentResources::parse)]
+    resources: AgentResources,
+    /// The core: real, or a deliberately broken one (double-accept, drop-ack).
+    #[arg(long, default_value = "real", value_parser = CoreKind::parse)]
+    core: CoreKind,
+    /// Lines of recent inputs a failure report shows.
+    #[arg(long, default_value_t = 40)]
+    tail: usize,
+    /// Also show the manager's calls, answers and events among the report's lines.
+    #[arg(long)]
+    trace: bool,
+}
+
+impl Common {
+    fn config(&self, seed: u64) -> RunConfig {
+        RunConfig {
+            seed,
+            agents: self.agents,
+            agent_resources: self.resources.clone(),
+            containers: self.containers,
+            faults: self.faults,
+            duration_ms: self.duration,
+            liveness_ms: self.liveness,
+            core: self.core,
+            tail: self.tail,
+            trace_outputs: self.trace,
+            ..RunConfig::default()
+        }
+    }
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("`{s}` is not a range like 0..200"))?;
+    let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?;
+    let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a number"))?;
+    if b <= a {
+        return Err(format!("`{s}` is empty"));
+    }
+    Ok(a..b)
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { seed, common } => {
+            let started = WallClock::now();
+            let s = run(&common.config(seed));
+            print!("{s}");
+            println!("  wall time: {:.2}s", started.elapsed().as_secs_f64());
+            if s.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::Sweep {
+            seeds,
+            twice,
+            common,
+        } => {
+            let started = WallClock::now();
+            let base = common.config(0);
+            let report = sweep(seeds.clone(), &base, twice, |s| {
+                let verdict = match &s.violation {
+                    None => "ok".to_string(),
+                    Some(v) => format!("FAIL {v}"),
+                };
+                println!("seed {:>6}  {:016x}  {verdict}", s.seed, s.trace_hash);
+            });
+            println!(
+                "{} runs over seeds {}..{} ({} agents, faults {}, core {}) in {:.1}s",
+                report.runs,
+                seeds.start,
+                seeds.end,
+                common.agents,
+                common.faults.name(),
+                common.core.name(),
+                started.elapsed().as_secs_f64()
+            );
+            for s in &report.failures {
+                println!();
+                print!("{s}");
+            }
+            for seed in &report.nondeterministic {
+                println!("seed {seed}: the second run gave another trace hash (nondeterminism)");
+            }
+            if report.passed() {
+                println!("all passed");
+                ExitCode::SUCCESS
+            } else {
+                println!(
+                    "{} failing seed(s), {} nondeterministic",
+                    report.failures.len(),
+                    report.nondeterministic.len()
+                );
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
