@@ -113,9 +113,11 @@ impl<R: Runtime> SimMasterServer<R> {
             let sleep = self.rt.sleep(wait);
             let kick = kicked.recv();
             futures_util::pin_mut!(kick);
-            match futures_util::future::select(sleep, kick).await {
-                futures_util::future::Either::Right((Err(_), _)) => return,
-                _ => {}
+            // A closed kick channel means the server is gone: stop the timer task.
+            if let futures_util::future::Either::Right((Err(_), _)) =
+                futures_util::future::select(sleep, kick).await
+            {
+                return;
             }
         }
     }
