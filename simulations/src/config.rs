@@ -91,7 +91,9 @@ impl AgentResources {
                 .parse()
                 .map_err(|_| format!("resource `{part}`: `{value}` is not a number"))?;
             if !amount.is_finite() || amount < 0.0 {
-                return Err(format!("resource `{part}`: `{value}` is not a valid amount"));
+                return Err(format!(
+                    "resource `{part}`: `{value}` is not a valid amount"
+                ));
             }
             if !matches!(name, "cpus" | "mem" | "disk" | "gpus") {
                 return Err(format!(
@@ -147,8 +149,14 @@ fn parse_ranges(value: &str) -> Result<Vec<(u64, u64)>, String> {
         let (b, e) = r
             .split_once('-')
             .ok_or_else(|| format!("range `{r}` must look like 31000-32000"))?;
-        let b: u64 = b.trim().parse().map_err(|_| format!("range `{r}`: bad start"))?;
-        let e: u64 = e.trim().parse().map_err(|_| format!("range `{r}`: bad end"))?;
+        let b: u64 = b
+            .trim()
+            .parse()
+            .map_err(|_| format!("range `{r}`: bad start"))?;
+        let e: u64 = e
+            .trim()
+            .parse()
+            .map_err(|_| format!("range `{r}`: bad end"))?;
         if b > e {
             return Err(format!("range `{r}` begins after its end"));
         }

@@ -44,14 +44,18 @@ pub enum CoreKind {
     DoubleAccept,
     /// Broken on purpose: about a quarter of the acknowledgements (by uuid) never leave.
     DropAck,
+    /// Broken on purpose: tells itself every record is durable as soon as it emits it, so
+    /// launches and acknowledgements leave before the store has their records.
+    EarlyDurable,
 }
 
 impl CoreKind {
     /// Every kind, by name.
-    pub const ALL: [(&'static str, CoreKind); 3] = [
+    pub const ALL: [(&'static str, CoreKind); 4] = [
         ("real", CoreKind::Real),
         ("double-accept", CoreKind::DoubleAccept),
         ("drop-ack", CoreKind::DropAck),
+        ("early-durable", CoreKind::EarlyDurable),
     ];
 
     /// The kind with this name.
@@ -60,7 +64,9 @@ impl CoreKind {
             .iter()
             .find(|(n, _)| *n == s)
             .map(|(_, k)| *k)
-            .ok_or_else(|| format!("unknown core `{s}` (real, double-accept, drop-ack)"))
+            .ok_or_else(|| {
+                format!("unknown core `{s}` (real, double-accept, drop-ack, early-durable)")
+            })
     }
 
     /// Its name.
@@ -79,11 +85,14 @@ impl CoreKind {
         };
         match self {
             CoreKind::Real => Box::new(m),
-            CoreKind::DoubleAccept | CoreKind::DropAck => Box::new(Broken {
-                m,
-                kind: self,
-                extra: VecDeque::new(),
-            }),
+            CoreKind::DoubleAccept | CoreKind::DropAck | CoreKind::EarlyDurable => {
+                Box::new(Broken {
+                    m,
+                    kind: self,
+                    extra: VecDeque::new(),
+                    now: Instant::default(),
+                })
+            }
         }
     }
 }
@@ -93,10 +102,15 @@ struct Broken {
     m: Manager,
     kind: CoreKind,
     extra: VecDeque<Output>,
+    now: Instant,
 }
 
 impl SimCore for Broken {
     fn handle(&mut self, now: Instant, input: Input) {
+        self.now = now;
+        if self.kind == CoreKind::EarlyDurable && matches!(input, Input::Persisted { .. }) {
+            return; // it already believed so
+        }
         self.m.handle(now, input)
     }
 
@@ -106,6 +120,11 @@ impl SimCore for Broken {
         }
         loop {
             let o = self.m.poll_output()?;
+            if let (CoreKind::EarlyDurable, Output::Persist { seq, .. }) = (self.kind, &o) {
+                let up_to = *seq;
+                self.m.handle(self.now, Input::Persisted { up_to });
+                return Some(o);
+            }
             let Output::Call(c) = &o else { return Some(o) };
             let kind = c.r#type.and_then(|t| Type::try_from(t).ok());
             match (self.kind, kind) {

@@ -97,6 +97,8 @@ pub enum Fault {
         /// How long it is down.
         down_ms: u64,
     },
+    /// An agent shuts down and unregisters for good.
+    RemoveAgent,
     /// Schedule maintenance of an agent.
     Maintenance {
         /// When the window starts.
@@ -143,12 +145,20 @@ pub struct FaultPlan {
     pub run_time: Option<Latency>,
     /// Share of self-exiting tasks that fail.
     pub exit_failure_rate: f64,
+    /// The framework's `failover_timeout`, shortened for some seeds so that a long manager
+    /// crash gets the framework removed.
+    pub failover_timeout_secs: Option<f64>,
     queue: TimerQueue<Fault>,
 }
 
 impl FaultPlan {
     /// The plan of `profile` for a fault phase of `duration_ms` from `start`.
-    pub fn generate(profile: FaultProfile, seed: u64, start: Instant, duration_ms: u64) -> FaultPlan {
+    pub fn generate(
+        profile: FaultProfile,
+        seed: u64,
+        start: Instant,
+        duration_ms: u64,
+    ) -> FaultPlan {
         let mut rng = Rng::new(seed ^ 0x6661_756c_7473);
         let mut queue = TimerQueue::default();
         let mut plan = FaultPlan {
@@ -158,6 +168,7 @@ impl FaultPlan {
             offer_timeout_ms: None,
             run_time: None,
             exit_failure_rate: 0.0,
+            failover_timeout_secs: None,
             queue: TimerQueue::default(),
         };
         if profile != FaultProfile::None {
@@ -173,9 +184,12 @@ impl FaultPlan {
         }
         let minutes = duration_ms as f64 / 60_000.0;
         // `every` minutes on average, at least once when the phase is long enough.
-        let mut schedule = |rng: &mut Rng, every_min: f64, make: &mut dyn FnMut(&mut Rng) -> Fault| {
+        let mut schedule = |rng: &mut Rng,
+                            every_min: f64,
+                            make: &mut dyn FnMut(&mut Rng) -> Fault| {
             let expected = minutes / every_min;
-            let n = expected.floor() as u64 + u64::from((rng.below(1000) as f64) < expected.fract() * 1000.0);
+            let n = expected.floor() as u64
+                + u64::from((rng.below(1000) as f64) < expected.fract() * 1000.0);
             for _ in 0..n {
                 let at = start.saturating_add(Duration::from_millis(rng.below(duration_ms.max(1))));
                 let f = make(rng);
@@ -212,6 +226,7 @@ impl FaultPlan {
                 start_in_ms: 10_000 + r.below(60_000),
                 duration_ms: 30_000 + r.below(120_000),
             });
+            schedule(&mut rng, 8.0, &mut |_| Fault::RemoveAgent);
         }
         if profile.has(FaultProfile::Failover) {
             schedule(&mut rng, 4.0, &mut |r| Fault::MasterFailover {
@@ -221,6 +236,9 @@ impl FaultPlan {
         }
         if profile.has(FaultProfile::Crash) {
             plan.store_latency = Latency::between(1, 5 + rng.below(200));
+            if rng.below(4) == 0 {
+                plan.failover_timeout_secs = Some((5 + rng.below(25)) as f64);
+            }
             schedule(&mut rng, 3.0, &mut |r| Fault::Crash {
                 down_ms: 500 + r.below(30_000),
             });

@@ -26,9 +26,7 @@ pub mod trace;
 pub mod workload;
 pub mod world;
 
-pub use cluster::{
-    ClusterOutput, ClusterStats, HttpError, SimCluster, TaskChange, TaskTruth,
-};
+pub use cluster::{ClusterOutput, ClusterStats, HttpError, SimCluster, TaskChange, TaskTruth};
 pub use config::{AgentResources, ClusterConfig, ExecutorMode, Latency, TaskLatency};
 pub use core::{CoreKind, SimCore};
 pub use faults::FaultProfile;

@@ -3,17 +3,21 @@
 //! ```text
 //! cargo run -p mesoswarm-sim --release -- run --seed 7 --agents 1000 --containers 2000 --faults all --duration 1h
 //! cargo run -p mesoswarm-sim --release -- sweep --seeds 0..200 --agents 1000 --faults all
+//! cargo run -p mesoswarm-sim --release -- replay
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 use clap::{Args, Parser, Subcommand};
-use mesoswarm_sim::run::parse_duration_ms;
+use mesoswarm_sim::run::{parse_case, parse_duration_ms};
 use mesoswarm_sim::{run, sweep, AgentResources, CoreKind, FaultProfile, RunConfig};
 
 #[derive(Parser)]
-#[command(name = "mesoswarm-sim", about = "Deterministic simulations of mesoswarm against a simulated Mesos cluster")]
+#[command(
+    name = "mesoswarm-sim",
+    about = "Deterministic simulations of mesoswarm against a simulated Mesos cluster"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +32,12 @@ enum Command {
         seed: u64,
         #[command(flatten)]
         common: Common,
+    },
+    /// Run every case of a regression file (`simulations/regressions.txt`).
+    Replay {
+        /// The file.
+        #[arg(long, default_value = "simulations/regressions.txt")]
+        file: std::path::PathBuf,
     },
     /// Run every seed of a range and report the failures.
     Sweep {
@@ -62,7 +72,7 @@ struct Common {
     /// Resources of every agent, in Mesos' text.
     #[arg(long, default_value = "cpus:4;mem:8192;disk:10240;ports:[31000-32000]", value_parser = AgentResources::parse)]
     resources: AgentResources,
-    /// The core: real, or a deliberately broken one (double-accept, drop-ack).
+    /// The core: real, or a deliberately broken one (double-accept, drop-ack, early-durable).
     #[arg(long, default_value = "real", value_parser = CoreKind::parse)]
     core: CoreKind,
     /// Lines of recent inputs a failure report shows.
@@ -95,8 +105,14 @@ fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
     let (a, b) = s
         .split_once("..")
         .ok_or_else(|| format!("`{s}` is not a range like 0..200"))?;
-    let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?;
-    let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a number"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` is not a number"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` is not a number"))?;
     if b <= a {
         return Err(format!("`{s}` is empty"));
     }
@@ -109,8 +125,48 @@ fn main() -> ExitCode {
             let started = WallClock::now();
             let s = run(&common.config(seed));
             print!("{s}");
+            if common.trace && s.passed() {
+                println!("  trace (last {} lines):", s.last_inputs.len());
+                for l in &s.last_inputs {
+                    println!("    {l}");
+                }
+            }
             println!("  wall time: {:.2}s", started.elapsed().as_secs_f64());
             if s.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::Replay { file } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("cannot read {}: {e}", file.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            let mut failed = 0;
+            for (n, line) in text.lines().enumerate() {
+                let cfg = match parse_case(line, &RunConfig::default()) {
+                    Ok(Some(cfg)) => cfg,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        eprintln!("{}:{}: {e}", file.display(), n + 1);
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let s = run(&cfg);
+                match &s.violation {
+                    None => println!("line {:>3}  seed {:>6}  ok", n + 1, s.seed),
+                    Some(v) => {
+                        failed += 1;
+                        println!("line {:>3}  seed {:>6}  FAIL {v}", n + 1, s.seed);
+                        print!("{s}");
+                    }
+                }
+            }
+            if failed == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

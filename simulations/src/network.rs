@@ -223,7 +223,13 @@ impl Network {
                     // see it close.
                     self.stats.dropped += 1;
                     self.broken.insert(stream.clone());
-                    self.push_in_order(now, &stream, Packet::Close { stream: stream.clone() });
+                    self.push_in_order(
+                        now,
+                        &stream,
+                        Packet::Close {
+                            stream: stream.clone(),
+                        },
+                    );
                     let at = self.arrival(now);
                     self.queue.push(at, Packet::Hangup { stream });
                     return;

@@ -354,7 +354,10 @@ impl Res {
                             r.name
                         ));
                     }
-                    out.add_ranges_key(&key, &Ranges::new(rs.range.iter().map(|x| (x.begin, x.end))));
+                    out.add_ranges_key(
+                        &key,
+                        &Ranges::new(rs.range.iter().map(|x| (x.begin, x.end))),
+                    );
                 }
                 _ => {
                     return Err(format!(
@@ -465,10 +468,7 @@ mod tests {
     fn ranges_set_operations() {
         let a = Ranges::new([(31000, 31010), (31020, 31030)]);
         let b = Ranges::new([(31005, 31022)]);
-        assert_eq!(
-            a.difference(&b).pairs(),
-            &[(31000, 31004), (31023, 31030)]
-        );
+        assert_eq!(a.difference(&b).pairs(), &[(31000, 31004), (31023, 31030)]);
         assert!(a.contains(&Ranges::new([(31001, 31003), (31025, 31025)])));
         assert!(!a.contains(&Ranges::new([(31009, 31021)])));
         assert!(a.overlaps(&b));

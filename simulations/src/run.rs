@@ -73,6 +73,8 @@ pub struct FaultCounts {
     pub gone: u64,
     /// Agent restarts.
     pub agent_restarts: u64,
+    /// Agents removed for good.
+    pub removed: u64,
     /// Maintenance windows scheduled.
     pub maintenance: u64,
     /// Master failovers.
@@ -159,17 +161,22 @@ impl fmt::Display for RunSummary {
             self.containers_running_at_end
         )?;
         match self.time_to_all_running {
-            Some(t) => writeln!(f, "  time to all running: {:.1}s (simulated)", t.as_secs_f64())?,
+            Some(t) => writeln!(
+                f,
+                "  time to all running: {:.1}s (simulated)",
+                t.as_secs_f64()
+            )?,
             None => writeln!(f, "  time to all running: -")?,
         }
         let c = &self.faults_applied;
         writeln!(
             f,
-            "  faults: {} clogs, {} partitions ({} gone), {} agent restarts, {} maintenance, {} master failovers, {} manager crashes, {} store stalls; network dropped {} / duplicated {} of {} messages",
+            "  faults: {} clogs, {} partitions ({} gone), {} agent restarts, {} agents removed, {} maintenance, {} master failovers, {} manager crashes, {} store stalls; network dropped {} / duplicated {} of {} messages",
             c.clogs,
             c.partitions,
             c.gone,
             c.agent_restarts,
+            c.removed,
             c.maintenance,
             c.master_failovers,
             c.crashes,
@@ -247,7 +254,10 @@ pub fn parse_case(line: &str, base: &RunConfig) -> Result<Option<RunConfig>, Str
         let (k, v) = token
             .split_once('=')
             .ok_or_else(|| format!("`{token}` is not key=value"))?;
-        let num = |v: &str| v.parse::<u64>().map_err(|_| format!("`{v}` is not a number"));
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("`{v}` is not a number"))
+        };
         match k {
             "seed" => cfg.seed = num(v)?,
             "agents" => cfg.agents = num(v)? as usize,
@@ -288,7 +298,12 @@ impl SweepReport {
 
 /// Runs every seed of `seeds` with `base` (its seed replaced), each twice when `twice`
 /// (comparing trace hashes). `on_run` sees every first run's summary as it finishes.
-pub fn sweep(seeds: Range<u64>, base: &RunConfig, twice: bool, mut on_run: impl FnMut(&RunSummary)) -> SweepReport {
+pub fn sweep(
+    seeds: Range<u64>,
+    base: &RunConfig,
+    twice: bool,
+    mut on_run: impl FnMut(&RunSummary),
+) -> SweepReport {
     let mut report = SweepReport::default();
     for seed in seeds {
         let cfg = RunConfig {

@@ -2,7 +2,8 @@
 //! manager and every output it produced, with the virtual time of each input. Two runs of
 //! the same seed must give the same hash; any divergence anywhere changes it.
 //!
-//! Mesos events and calls are hashed as their protobuf encoding; Docker requests, records
+//! Mesos events and calls are hashed as their protobuf encoding (OFFERS field by field);
+//! Docker requests, records
 //! and Docker events by their `Debug` text (their maps are ordered); Docker answers that
 //! carry bollard models through a `serde_json::Value`, whose objects are sorted, so the
 //! `HashMap`s inside those models cannot make the hash depend on iteration order.
@@ -10,6 +11,8 @@
 use mesoswarm_core::docker::response::DockerResponse;
 use mesoswarm_core::manager::{Input, Output};
 use mesoswarm_core::time::Instant;
+use mesoswarm_proto::scheduler::event::Type as EventType;
+use mesoswarm_proto::v1::Offer;
 use prost::Message;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -85,10 +88,21 @@ impl TraceHash {
                 self.write(&[2]);
                 self.write_field(reason.as_bytes());
             }
-            Input::MesosEvent(e) => {
-                self.write(&[3]);
-                self.write_message(e.as_ref());
-            }
+            Input::MesosEvent(e) => match &e.offers {
+                // OFFERS can carry thousands of offers: hashed field by field, which is
+                // as canonical as their protobuf encoding and much cheaper.
+                Some(o) if e.r#type == Some(EventType::Offers as i32) => {
+                    self.write(&[8]);
+                    self.write_u64(o.offers.len() as u64);
+                    for offer in &o.offers {
+                        self.offer(offer);
+                    }
+                }
+                _ => {
+                    self.write(&[3]);
+                    self.write_message(e.as_ref());
+                }
+            },
             Input::Docker { id, request } => {
                 self.write(&[4]);
                 self.write_u64(*id);
@@ -103,6 +117,39 @@ impl TraceHash {
                 self.write_u64(*up_to);
             }
             Input::Timeout => self.write(&[7]),
+        }
+    }
+
+    fn offer(&mut self, o: &Offer) {
+        self.write_field(o.id.value.as_bytes());
+        self.write_field(o.framework_id.value.as_bytes());
+        self.write_field(o.agent_id.value.as_bytes());
+        self.write_field(o.hostname.as_bytes());
+        let role = |r: &Option<String>| r.as_deref().unwrap_or("").as_bytes().to_vec();
+        self.write_field(&role(&o.allocation_info.as_ref().and_then(|a| a.role.clone())));
+        self.write_u64(o.resources.len() as u64);
+        for r in &o.resources {
+            self.write_field(r.name.as_bytes());
+            self.write_u64(r.r#type as u64);
+            self.write_field(crate::resources::role_of(r).as_bytes());
+            self.write_field(&role(&r.allocation_info.as_ref().and_then(|a| a.role.clone())));
+            if let Some(sc) = r.scalar {
+                self.write_u64(sc.value.to_bits());
+            }
+            for range in r.ranges.iter().flat_map(|x| &x.range) {
+                self.write_u64(range.begin);
+                self.write_u64(range.end);
+            }
+            self.write_u64(r.reservations.len() as u64);
+        }
+        self.write_u64(o.attributes.len() as u64);
+        for a in &o.attributes {
+            self.write_field(a.name.as_bytes());
+            self.write_field(a.text.as_ref().map_or(&[][..], |t| t.value.as_bytes()));
+        }
+        if let Some(u) = &o.unavailability {
+            self.write_u64(u.start.nanoseconds as u64);
+            self.write_u64(u.duration.map_or(0, |d| d.nanoseconds as u64));
         }
     }
 

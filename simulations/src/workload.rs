@@ -141,9 +141,8 @@ impl Workload {
         let mut made = 0;
         while made < w.cfg.containers {
             let burst = 1 + w.rng.below(w.cfg.burst_max.max(1) as u64) as usize;
-            let at = start.saturating_add(Duration::from_millis(
-                w.rng.below(w.cfg.arrival_ms.max(1)),
-            ));
+            let at =
+                start.saturating_add(Duration::from_millis(w.rng.below(w.cfg.arrival_ms.max(1))));
             for _ in 0..burst.min(w.cfg.containers - made) {
                 w.add_client(at);
                 made += 1;
@@ -443,7 +442,9 @@ impl Workload {
 
     /// Whether every client finished its script.
     pub fn all_done(&self) -> bool {
-        self.clients.iter().all(|c| c.done || (c.script.is_empty() && c.busy.is_none()))
+        self.clients
+            .iter()
+            .all(|c| c.done || (c.script.is_empty() && c.busy.is_none()))
     }
 
     /// What the clients saw.

@@ -45,7 +45,28 @@ fn a_core_that_drops_acknowledgements_is_caught() {
 }
 
 #[test]
+fn a_core_that_launches_before_its_intent_is_durable_is_caught() {
+    for faults in [FaultProfile::None, FaultProfile::All] {
+        let r = sweep(0..4, &base(CoreKind::EarlyDurable, faults), false, |_| {});
+        assert_eq!(r.failures.len(), 4, "every seed fails");
+        for s in &r.failures {
+            let v = s.violation.as_ref().unwrap();
+            assert_eq!(v.invariant, "intent durable before LAUNCH", "{s}");
+        }
+    }
+}
+
+#[test]
 fn the_real_core_passes_the_same_runs() {
-    let r = sweep(0..4, &base(CoreKind::Real, FaultProfile::All), false, |_| {});
-    assert!(r.passed(), "{:?}", r.failures.first().map(ToString::to_string));
+    let r = sweep(
+        0..4,
+        &base(CoreKind::Real, FaultProfile::All),
+        false,
+        |_| {},
+    );
+    assert!(
+        r.passed(),
+        "{:?}",
+        r.failures.first().map(ToString::to_string)
+    );
 }

@@ -1,189 +1,23 @@
 //! The simulated master at its HTTP-level API, as `mesoswarm dev` serves it: the real
 //! master's statuses and order of checks, subscription and failover, offers and filters,
-//! ACCEPT validation, status updates and acknowledgements, reconciliation, partitions,
-//! master failover, and the external executor mode.
+//! ACCEPT validation, status updates and acknowledgements, KILL and reconciliation.
 
-use std::time::Duration;
+mod support;
 
-use mesoswarm_core::time::Instant;
-use mesoswarm_proto::scheduler::{call, event, Call, Event};
-use mesoswarm_proto::v1::{
-    container_info, framework_info, offer, task_status, AgentId, CommandInfo, ContainerInfo,
-    Filters, FrameworkId, FrameworkInfo, Offer, OfferId, TaskId, TaskInfo, TaskState,
-};
-use mesoswarm_sim::resources::{ProtoFormat, Res};
-use mesoswarm_sim::{ClusterConfig, ClusterOutput, ExecutorMode, SimCluster};
-
-fn t(ms: u64) -> Instant {
-    Instant::from_unix_secs(1_795_000_000).saturating_add(Duration::from_millis(ms))
-}
-
-fn info(id: Option<&str>) -> FrameworkInfo {
-    use framework_info::capability::Type;
-    FrameworkInfo {
-        user: "root".into(),
-        name: "test".into(),
-        id: id.map(|v| FrameworkId { value: v.into() }),
-        failover_timeout: Some(60.0),
-        checkpoint: Some(true),
-        roles: vec!["*".into()],
-        capabilities: [Type::MultiRole, Type::PartitionAware, Type::TaskKillingState]
-            .iter()
-            .map(|t| framework_info::Capability {
-                r#type: Some(*t as i32),
-            })
-            .collect(),
-        ..Default::default()
-    }
-}
-
-fn subscribe_call(id: Option<&str>) -> Call {
-    Call {
-        framework_id: id.map(|v| FrameworkId { value: v.into() }),
-        r#type: Some(call::Type::Subscribe as i32),
-        subscribe: Some(call::Subscribe {
-            framework_info: info(id),
-            suppressed_roles: Vec::new(),
-            offer_constraints: None,
-        }),
-        ..Default::default()
-    }
-}
-
-fn call_of(fw: &str, kind: call::Type) -> Call {
-    Call {
-        framework_id: Some(FrameworkId { value: fw.into() }),
-        r#type: Some(kind as i32),
-        ..Default::default()
-    }
-}
-
-/// Drains the cluster's outputs: events per stream, closed streams, launches and kills.
-#[derive(Default, Debug)]
-struct Seen {
-    events: Vec<(String, Event)>,
-    closed: Vec<String>,
-    launches: Vec<(String, TaskInfo)>,
-    kills: Vec<(String, String)>,
-}
-
-fn drain(c: &mut SimCluster) -> Seen {
-    let mut s = Seen::default();
-    while let Some(o) = c.poll_output() {
-        match o {
-            ClusterOutput::Event { stream, event } => s.events.push((stream, *event)),
-            ClusterOutput::CloseStream { stream } => s.closed.push(stream),
-            ClusterOutput::Launch { agent_id, task } => s.launches.push((agent_id, *task)),
-            ClusterOutput::Kill { agent_id, task_id, .. } => s.kills.push((agent_id, task_id)),
-        }
-    }
-    s
-}
-
-fn kinds(s: &Seen, stream: &str) -> Vec<event::Type> {
-    s.events
-        .iter()
-        .filter(|(st, _)| st == stream)
-        .filter_map(|(_, e)| e.r#type.and_then(|t| event::Type::try_from(t).ok()))
-        .collect()
-}
-
-fn offers_of(s: &Seen) -> Vec<Offer> {
-    s.events
-        .iter()
-        .filter_map(|(_, e)| e.offers.as_ref())
-        .flat_map(|o| o.offers.clone())
-        .collect()
-}
-
-fn updates_of(s: &Seen) -> Vec<mesoswarm_proto::v1::TaskStatus> {
-    s.events
-        .iter()
-        .filter_map(|(_, e)| e.update.as_ref())
-        .map(|u| u.status.clone())
-        .collect()
-}
-
-fn cluster(agents: usize) -> SimCluster {
-    SimCluster::new(ClusterConfig {
-        seed: 7,
-        agents,
-        ..ClusterConfig::default()
-    })
-}
-
-/// Subscribes a new framework; returns (framework id, stream id, what came out).
-fn subscribe(c: &mut SimCluster, at: u64) -> (String, String, Seen) {
-    let stream = c.http_subscribe(t(at), subscribe_call(None)).unwrap();
-    let s = drain(c);
-    let fw = s.events[0].1.subscribed.as_ref().unwrap().framework_id.value.clone();
-    (fw, stream, s)
-}
-
-fn task(id: &str, agent: &str, res: &Res) -> TaskInfo {
-    TaskInfo {
-        name: id.into(),
-        task_id: TaskId { value: id.into() },
-        agent_id: AgentId { value: agent.into() },
-        resources: res.to_proto(ProtoFormat {
-            allocation_role: Some("*"),
-            refinement: false,
-        }),
-        command: Some(CommandInfo {
-            shell: Some(false),
-            ..Default::default()
-        }),
-        container: Some(ContainerInfo {
-            r#type: container_info::Type::Docker as i32,
-            docker: Some(container_info::DockerInfo {
-                image: "busybox".into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn small() -> Res {
-    let mut r = Res::empty();
-    r.add_scalar("cpus", "*", mesoswarm_core::resources::Milli(500));
-    r.add_scalar("mem", "*", mesoswarm_core::resources::Milli::from_units(128));
-    r
-}
-
-fn accept(fw: &str, offer_id: &str, tasks: Vec<TaskInfo>) -> Call {
-    let mut c = call_of(fw, call::Type::Accept);
-    c.accept = Some(call::Accept {
-        offer_ids: vec![OfferId {
-            value: offer_id.into(),
-        }],
-        operations: vec![offer::Operation {
-            r#type: Some(offer::operation::Type::Launch as i32),
-            launch: Some(offer::operation::Launch { task_infos: tasks }),
-            ..Default::default()
-        }],
-        filters: None,
-    });
-    c
-}
-
-fn ack(fw: &str, status: &mesoswarm_proto::v1::TaskStatus) -> Call {
-    let mut c = call_of(fw, call::Type::Acknowledge);
-    c.acknowledge = Some(call::Acknowledge {
-        agent_id: status.agent_id.clone().unwrap(),
-        task_id: status.task_id.clone(),
-        uuid: status.uuid.clone().unwrap(),
-    });
-    c
-}
+use mesoswarm_proto::scheduler::{call, event};
+use mesoswarm_proto::v1::{task_status, AgentId, Filters, TaskId, TaskState};
+use mesoswarm_sim::resources::Res;
+use support::*;
 
 #[test]
 fn subscribe_gives_subscribed_then_a_heartbeat_then_offers_and_master_info() {
     let mut c = cluster(3);
     let (fw, stream, s) = subscribe(&mut c, 0);
     assert_eq!(stream.len(), 36);
-    assert!(fw.starts_with(c.master_id()) && fw.ends_with("-0000"), "{fw}");
+    assert!(
+        fw.starts_with(c.master_id()) && fw.ends_with("-0000"),
+        "{fw}"
+    );
     let sub = s.events[0].1.subscribed.as_ref().unwrap();
     assert_eq!(sub.heartbeat_interval_seconds, Some(15.0));
     let mi = sub.master_info.as_ref().unwrap();
@@ -191,12 +25,28 @@ fn subscribe_gives_subscribed_then_a_heartbeat_then_offers_and_master_info() {
     assert_eq!(mi.ip, 16_777_343, "127.0.0.1 in network byte order");
     c.handle_timeout(t(1));
     let s2 = drain(&mut c);
-    let all: Vec<event::Type> = kinds(&s, &stream).into_iter().chain(kinds(&s2, &stream)).collect();
-    assert_eq!(&all[..3], &[event::Type::Subscribed, event::Type::Heartbeat, event::Type::Offers]);
+    let all: Vec<event::Type> = kinds(&s, &stream)
+        .into_iter()
+        .chain(kinds(&s2, &stream))
+        .collect();
+    assert_eq!(
+        &all[..3],
+        &[
+            event::Type::Subscribed,
+            event::Type::Heartbeat,
+            event::Type::Offers
+        ]
+    );
     let offers = offers_of(&s2);
     assert_eq!(offers.len(), 3, "one offer per agent");
-    assert!(offers[0].id.value.starts_with(&format!("{}-O", c.master_id())));
-    assert_eq!(offers[0].allocation_info.as_ref().unwrap().role.as_deref(), Some("*"));
+    assert!(offers[0]
+        .id
+        .value
+        .starts_with(&format!("{}-O", c.master_id())));
+    assert_eq!(
+        offers[0].allocation_info.as_ref().unwrap().role.as_deref(),
+        Some("*")
+    );
     // Heartbeats every 15 s.
     c.handle_timeout(t(15_001));
     assert_eq!(kinds(&drain(&mut c), &stream), vec![event::Type::Heartbeat]);
@@ -213,27 +63,71 @@ fn non_subscribe_calls_follow_the_real_masters_order_of_checks() {
     let mut no_fw = call_of(&fw, call::Type::Revive);
     no_fw.framework_id = None;
     let e = c.http_call(t(1), Some(&stream), no_fw).unwrap_err();
-    assert_eq!((e.status, e.message.as_str()), (400, "Failed to validate scheduler::Call: Expecting 'framework_id' to be present"));
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (
+            400,
+            "Failed to validate scheduler::Call: Expecting 'framework_id' to be present"
+        )
+    );
     // A missing sub-message.
-    let e = c.http_call(t(1), Some(&stream), call_of(&fw, call::Type::Accept)).unwrap_err();
-    assert_eq!(e.message, "Failed to validate scheduler::Call: Expecting 'accept' to be present");
+    let e = c
+        .http_call(t(1), Some(&stream), call_of(&fw, call::Type::Accept))
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Failed to validate scheduler::Call: Expecting 'accept' to be present"
+    );
     // Unknown framework before anything about streams.
-    let e = c.http_call(t(1), None, call_of("nope", call::Type::Revive)).unwrap_err();
-    assert_eq!((e.status, e.message.as_str()), (400, "Framework cannot be found"));
+    let e = c
+        .http_call(t(1), None, call_of("nope", call::Type::Revive))
+        .unwrap_err();
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (400, "Framework cannot be found")
+    );
     // Missing, then stale stream id.
-    let e = c.http_call(t(1), None, call_of(&fw, call::Type::Revive)).unwrap_err();
-    assert_eq!((e.status, e.message.as_str()), (400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header"));
-    let e = c.http_call(t(1), Some("other"), call_of(&fw, call::Type::Revive)).unwrap_err();
+    let e = c
+        .http_call(t(1), None, call_of(&fw, call::Type::Revive))
+        .unwrap_err();
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (
+            400,
+            "All non-subscribe calls should include the 'Mesos-Stream-Id' header"
+        )
+    );
+    let e = c
+        .http_call(t(1), Some("other"), call_of(&fw, call::Type::Revive))
+        .unwrap_err();
     assert_eq!(e.status, 400);
-    assert!(e.message.starts_with("The stream ID 'other' included in this request didn't match"), "{}", e.message);
-    assert_eq!(c.http_call(t(1), Some(&stream), call_of(&fw, call::Type::Revive)), Ok(202));
+    assert!(
+        e.message
+            .starts_with("The stream ID 'other' included in this request didn't match"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        c.http_call(t(1), Some(&stream), call_of(&fw, call::Type::Revive)),
+        Ok(202)
+    );
     // Disconnected: 403.
     c.http_disconnected(t(2), &stream);
-    let e = c.http_call(t(3), Some(&stream), call_of(&fw, call::Type::Revive)).unwrap_err();
-    assert_eq!((e.status, e.message.as_str()), (403, "Framework is not subscribed"));
+    let e = c
+        .http_call(t(3), Some(&stream), call_of(&fw, call::Type::Revive))
+        .unwrap_err();
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (403, "Framework is not subscribed")
+    );
     // SUBSCRIBE with a stream id header.
-    let e = c.http_call(t(3), Some(&stream), subscribe_call(None)).unwrap_err();
-    assert_eq!(e.message, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+    let e = c
+        .http_call(t(3), Some(&stream), subscribe_call(None))
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Subscribe calls should not include the 'Mesos-Stream-Id' header"
+    );
 }
 
 #[test]
@@ -246,17 +140,41 @@ fn resubscribing_fails_the_old_stream_over_and_voids_its_offers() {
     let new = c.http_subscribe(t(2), subscribe_call(Some(&fw))).unwrap();
     let s = drain(&mut c);
     assert_eq!(kinds(&s, &old), vec![event::Type::Error]);
-    let err = s.events.iter().find(|(st, _)| *st == old).unwrap().1.error.clone().unwrap();
+    let err = s
+        .events
+        .iter()
+        .find(|(st, _)| *st == old)
+        .unwrap()
+        .1
+        .error
+        .clone()
+        .unwrap();
     assert_eq!(err.message, "Framework failed over");
     assert!(s.closed.contains(&old));
-    assert_eq!(kinds(&s, &new)[..2], [event::Type::Subscribed, event::Type::Heartbeat]);
+    assert_eq!(
+        kinds(&s, &new)[..2],
+        [event::Type::Subscribed, event::Type::Heartbeat]
+    );
     // The old offers are gone without RESCIND: accepting one drops the task.
-    c.http_call(t(3), Some(&new), accept(&fw, &offers[0].id.value, vec![task("t1", &offers[0].agent_id.value, &small())])).unwrap();
+    c.http_call(
+        t(3),
+        Some(&new),
+        accept(
+            &fw,
+            &offers[0].id.value,
+            vec![task("t1", &offers[0].agent_id.value, &small())],
+        ),
+    )
+    .unwrap();
     let u = updates_of(&drain(&mut c));
     assert_eq!(u[0].state, TaskState::TaskDropped as i32);
     assert_eq!(u[0].reason, Some(task_status::Reason::InvalidOffers as i32));
     assert!(u[0].uuid.is_none(), "master updates carry no uuid");
-    assert!(u[0].message.as_deref().unwrap().starts_with("Task launched with invalid offers: Offer "));
+    assert!(u[0]
+        .message
+        .as_deref()
+        .unwrap()
+        .starts_with("Task launched with invalid offers: Offer "));
 }
 
 #[test]
@@ -265,7 +183,18 @@ fn a_launched_task_reports_starting_and_running_with_uuids_retried_until_acknowl
     let (fw, stream, _) = subscribe(&mut c, 0);
     c.handle_timeout(t(1));
     let o = offers_of(&drain(&mut c)).remove(0);
-    assert_eq!(c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, vec![task("t1", &o.agent_id.value, &small())])), Ok(202));
+    assert_eq!(
+        c.http_call(
+            t(2),
+            Some(&stream),
+            accept(
+                &fw,
+                &o.id.value,
+                vec![task("t1", &o.agent_id.value, &small())]
+            )
+        ),
+        Ok(202)
+    );
     c.handle_timeout(t(2_100));
     let u = updates_of(&drain(&mut c));
     assert_eq!(u.len(), 1, "one update in flight per task");
@@ -277,11 +206,17 @@ fn a_launched_task_reports_starting_and_running_with_uuids_retried_until_acknowl
     let again = updates_of(&drain(&mut c));
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].uuid, u[0].uuid);
-    c.http_call(t(12_300), Some(&stream), ack(&fw, &again[0])).unwrap();
+    c.http_call(t(12_300), Some(&stream), ack(&fw, &again[0]))
+        .unwrap();
     let running = updates_of(&drain(&mut c));
     assert_eq!(running[0].state, TaskState::TaskRunning as i32);
-    let data: serde_json::Value = serde_json::from_slice(running[0].data.as_ref().unwrap()).unwrap();
-    assert_eq!(data[0]["Id"].as_str().unwrap().len(), 64, "docker inspect in TaskStatus.data");
+    let data: serde_json::Value =
+        serde_json::from_slice(running[0].data.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        data[0]["Id"].as_str().unwrap().len(),
+        64,
+        "docker inspect in TaskStatus.data"
+    );
     let truth: Vec<_> = c.tasks().collect();
     assert_eq!(truth[0].state, TaskState::TaskRunning);
     // Over-commit is impossible: the task's resources are used.
@@ -296,7 +231,11 @@ fn accept_validation_gives_task_error_with_the_masters_reasons() {
     let o = offers_of(&drain(&mut c)).remove(0);
     let agent = o.agent_id.value.clone();
     let mut huge = Res::empty();
-    huge.add_scalar("cpus", "*", mesoswarm_core::resources::Milli::from_units(64));
+    huge.add_scalar(
+        "cpus",
+        "*",
+        mesoswarm_core::resources::Milli::from_units(64),
+    );
     let mut no_res = task("empty", &agent, &small());
     no_res.resources.clear();
     let tasks = vec![
@@ -306,17 +245,28 @@ fn accept_validation_gives_task_error_with_the_masters_reasons() {
         no_res,
         task("too-big", &agent, &huge),
     ];
-    c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, tasks)).unwrap();
+    c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, tasks))
+        .unwrap();
     let u = updates_of(&drain(&mut c));
     let msgs: Vec<(String, Option<String>)> = u
         .iter()
         .map(|s| (s.task_id.value.clone(), s.message.clone()))
         .collect();
-    assert!(u.iter().all(|s| s.state == TaskState::TaskError as i32 && s.reason == Some(task_status::Reason::TaskInvalid as i32)));
-    assert_eq!(msgs[0], ("ok".into(), Some("Task has duplicate ID: ok".into())));
-    assert!(msgs[1].1.as_deref().unwrap().starts_with("Task uses invalid agent S9 while agent "));
+    assert!(u.iter().all(|s| s.state == TaskState::TaskError as i32
+        && s.reason == Some(task_status::Reason::TaskInvalid as i32)));
+    assert_eq!(
+        msgs[0],
+        ("ok".into(), Some("Task has duplicate ID: ok".into()))
+    );
+    assert!(msgs[1]
+        .1
+        .as_deref()
+        .unwrap()
+        .starts_with("Task uses invalid agent S9 while agent "));
     assert_eq!(msgs[2].1.as_deref(), Some("Task uses no resources"));
-    assert!(msgs[3].1.as_deref().unwrap().starts_with("Total resources cpus(*):64 required by task and its executor is more than available"));
+    assert!(msgs[3].1.as_deref().unwrap().starts_with(
+        "Total resources cpus(*):64 required by task and its executor is more than available"
+    ));
     // The first task launched; the rest of the offer is refused for 5 s, then offered again.
     assert_eq!(c.stats().launched, 1);
     c.handle_timeout(t(3_000));
@@ -341,12 +291,14 @@ fn decline_filters_suppress_and_revive() {
     c.http_call(t(2), Some(&stream), d).unwrap();
     c.handle_timeout(t(30_000));
     assert!(offers_of(&drain(&mut c)).is_empty(), "refused for 60 s");
-    c.http_call(t(30_001), Some(&stream), call_of(&fw, call::Type::Revive)).unwrap();
+    c.http_call(t(30_001), Some(&stream), call_of(&fw, call::Type::Revive))
+        .unwrap();
     c.handle_timeout(t(30_002));
     let again = offers_of(&drain(&mut c));
     assert_eq!(again.len(), 2, "REVIVE clears the filters");
     assert_eq!(c.framework_suppressed(&fw), Some(false));
-    c.http_call(t(30_003), Some(&stream), call_of(&fw, call::Type::Suppress)).unwrap();
+    c.http_call(t(30_003), Some(&stream), call_of(&fw, call::Type::Suppress))
+        .unwrap();
     assert_eq!(c.framework_suppressed(&fw), Some(true));
     // Offers outstanding stay; nothing new comes while suppressed.
     let mut d = call_of(&fw, call::Type::Decline);
@@ -371,30 +323,50 @@ fn kill_and_reconcile_answer_as_the_master_does() {
     // KILL of an unknown task: a reconciliation answer.
     let mut k = call_of(&fw, call::Type::Kill);
     k.kill = Some(call::Kill {
-        task_id: TaskId { value: "ghost".into() },
+        task_id: TaskId {
+            value: "ghost".into(),
+        },
         agent_id: None,
         kill_policy: None,
     });
     c.http_call(t(1), Some(&stream), k).unwrap();
     let u = updates_of(&drain(&mut c));
     assert_eq!(u[0].state, TaskState::TaskUnknown as i32);
-    assert_eq!(u[0].message.as_deref(), Some("Reconciliation: Task is unknown"));
-    assert_eq!(u[0].reason, Some(task_status::Reason::Reconciliation as i32));
+    assert_eq!(
+        u[0].message.as_deref(),
+        Some("Reconciliation: Task is unknown")
+    );
+    assert_eq!(
+        u[0].reason,
+        Some(task_status::Reason::Reconciliation as i32)
+    );
     assert_eq!(u[0].source, Some(task_status::Source::Master as i32));
     // Explicit reconciliation naming a registered agent: TASK_GONE.
     let mut r = call_of(&fw, call::Type::Reconcile);
     r.reconcile = Some(call::Reconcile {
         tasks: vec![call::reconcile::Task {
-            task_id: TaskId { value: "ghost".into() },
-            agent_id: Some(AgentId { value: agent.clone() }),
+            task_id: TaskId {
+                value: "ghost".into(),
+            },
+            agent_id: Some(AgentId {
+                value: agent.clone(),
+            }),
         }],
     });
     c.http_call(t(2), Some(&stream), r).unwrap();
     let u = updates_of(&drain(&mut c));
     assert_eq!(u[0].state, TaskState::TaskGone as i32);
-    assert_eq!(u[0].message.as_deref(), Some("Reconciliation: Task is unknown to the agent"));
+    assert_eq!(
+        u[0].message.as_deref(),
+        Some("Reconciliation: Task is unknown to the agent")
+    );
     // A real task: killed with TASK_KILLING then TASK_KILLED.
-    c.http_call(t(4), Some(&stream), accept(&fw, &o.id.value, vec![task("t1", &agent, &small())])).unwrap();
+    c.http_call(
+        t(4),
+        Some(&stream),
+        accept(&fw, &o.id.value, vec![task("t1", &agent, &small())]),
+    )
+    .unwrap();
     let mut acked = 0;
     let mut states = Vec::new();
     for step in 0..40u64 {
@@ -403,7 +375,9 @@ fn kill_and_reconcile_answer_as_the_master_does() {
             let mut k = call_of(&fw, call::Type::Kill);
             k.kill = Some(call::Kill {
                 task_id: TaskId { value: "t1".into() },
-                agent_id: Some(AgentId { value: agent.clone() }),
+                agent_id: Some(AgentId {
+                    value: agent.clone(),
+                }),
                 kill_policy: None,
             });
             c.http_call(now, Some(&stream), k).unwrap();
@@ -417,10 +391,19 @@ fn kill_and_reconcile_answer_as_the_master_does() {
     }
     assert_eq!(
         states,
-        vec![TaskState::TaskStarting, TaskState::TaskRunning, TaskState::TaskKilling, TaskState::TaskKilled]
+        vec![
+            TaskState::TaskStarting,
+            TaskState::TaskRunning,
+            TaskState::TaskKilling,
+            TaskState::TaskKilled
+        ]
     );
     assert_eq!(acked, 4);
-    assert_eq!(c.tasks().count(), 0, "acknowledged terminal tasks are forgotten");
+    assert_eq!(
+        c.tasks().count(),
+        0,
+        "acknowledged terminal tasks are forgotten"
+    );
     // Implicit reconciliation now reports nothing.
     c.http_call(t(30_000), Some(&stream), {
         let mut r = call_of(&fw, call::Type::Reconcile);
@@ -429,140 +412,4 @@ fn kill_and_reconcile_answer_as_the_master_does() {
     })
     .unwrap();
     assert!(updates_of(&drain(&mut c)).is_empty());
-}
-
-#[test]
-fn a_partitioned_agent_becomes_unreachable_after_the_ping_timeout_then_comes_back() {
-    let mut c = cluster(1);
-    let (fw, stream, _) = subscribe(&mut c, 0);
-    c.handle_timeout(t(1));
-    let o = offers_of(&drain(&mut c)).remove(0);
-    c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, vec![task("t1", &o.agent_id.value, &small())])).unwrap();
-    // Let it run (acknowledging everything).
-    for step in 0..10u64 {
-        let now = t(3 + step * 500);
-        c.handle_timeout(now);
-        for u in updates_of(&drain(&mut c)) {
-            c.http_call(now, Some(&stream), ack(&fw, &u)).unwrap();
-        }
-    }
-    assert!(c.partition_agent(t(10_000), 0));
-    c.handle_timeout(t(84_000));
-    assert!(updates_of(&drain(&mut c)).iter().all(|u| u.state != TaskState::TaskUnreachable as i32));
-    c.handle_timeout(t(85_001));
-    let s = drain(&mut c);
-    let u = updates_of(&s);
-    assert_eq!(u.len(), 1);
-    assert_eq!(u[0].state, TaskState::TaskUnreachable as i32);
-    assert_eq!(u[0].message.as_deref(), Some("health check timed out"));
-    assert!(u[0].unreachable_time.is_some());
-    assert!(kinds(&s, &stream).contains(&event::Type::Failure));
-    assert!(c.heal_agent(t(90_000), 0));
-    c.handle_timeout(t(90_001));
-    let u = updates_of(&drain(&mut c));
-    assert_eq!(u[0].state, TaskState::TaskRunning as i32);
-    assert_eq!(u[0].message.as_deref(), Some("Unreachable agent re-reregistered"));
-    assert_eq!(u[0].reason, Some(task_status::Reason::AgentReregistered as i32));
-}
-
-#[test]
-fn master_failover_ends_streams_forgets_everything_and_learns_tasks_again() {
-    let mut c = cluster(2);
-    let (fw, stream, _) = subscribe(&mut c, 0);
-    c.handle_timeout(t(1));
-    let o = offers_of(&drain(&mut c)).remove(0);
-    c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, vec![task("t1", &o.agent_id.value, &small())])).unwrap();
-    let old_master = c.master_id().to_string();
-    c.master_failover(t(3), 2_000, 0);
-    let s = drain(&mut c);
-    assert_eq!(s.closed, vec![stream.clone()]);
-    assert_ne!(c.master_id(), old_master);
-    let e = c.http_subscribe(t(4), subscribe_call(Some(&fw))).unwrap_err();
-    assert_eq!((e.status, e.message.as_str()), (503, "No leader elected"));
-    c.handle_timeout(t(5_001));
-    let stream2 = c.http_subscribe(t(5_002), subscribe_call(Some(&fw))).unwrap();
-    let s = drain(&mut c);
-    assert_eq!(kinds(&s, &stream2)[0], event::Type::Subscribed);
-    assert_eq!(
-        s.events[0].1.subscribed.as_ref().unwrap().framework_id.value,
-        fw,
-        "the same framework id"
-    );
-    // The agents re-registered: the task is known again and reconciles.
-    let mut r = call_of(&fw, call::Type::Reconcile);
-    r.reconcile = Some(call::Reconcile { tasks: vec![] });
-    c.http_call(t(5_003), Some(&stream2), r).unwrap();
-    let u = updates_of(&drain(&mut c));
-    assert_eq!(u.len(), 1);
-    assert_eq!(u[0].message.as_deref(), Some("Reconciliation: Latest task state"));
-}
-
-#[test]
-fn a_framework_gone_past_its_failover_timeout_is_removed() {
-    let mut c = cluster(1);
-    let (fw, stream, _) = subscribe(&mut c, 0);
-    c.http_disconnected(t(1), &stream);
-    c.handle_timeout(t(61_002));
-    let s2 = c.http_subscribe(t(61_003), subscribe_call(Some(&fw))).unwrap();
-    let s = drain(&mut c);
-    assert_eq!(kinds(&s, &s2), vec![event::Type::Error]);
-    let err = s.events.iter().find(|(st, _)| *st == s2).unwrap().1.error.clone().unwrap();
-    assert_eq!(err.message, "Framework has been removed");
-    assert!(s.closed.contains(&s2));
-}
-
-#[test]
-fn external_executor_mode_launches_and_kills_through_outputs() {
-    let mut c = SimCluster::new(ClusterConfig {
-        seed: 1,
-        agents: 1,
-        executor: ExecutorMode::External,
-        ..ClusterConfig::default()
-    });
-    let (fw, stream, _) = subscribe(&mut c, 0);
-    c.handle_timeout(t(1));
-    let o = offers_of(&drain(&mut c)).remove(0);
-    let agent = o.agent_id.value.clone();
-    c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, vec![task("t1", &agent, &small())])).unwrap();
-    let s = drain(&mut c);
-    assert_eq!(s.launches.len(), 1);
-    assert_eq!(s.launches[0].0, agent);
-    c.report_task_status(t(3), &agent, "t1", TaskState::TaskRunning, None, Some(b"[{\"Id\":\"x\"}]".to_vec()));
-    let u = updates_of(&drain(&mut c));
-    assert_eq!(u[0].state, TaskState::TaskRunning as i32);
-    c.http_call(t(4), Some(&stream), ack(&fw, &u[0])).unwrap();
-    let mut k = call_of(&fw, call::Type::Kill);
-    k.kill = Some(call::Kill {
-        task_id: TaskId { value: "t1".into() },
-        agent_id: None,
-        kill_policy: None,
-    });
-    c.http_call(t(5), Some(&stream), k).unwrap();
-    assert_eq!(drain(&mut c).kills, vec![(agent.clone(), "t1".to_string())]);
-    c.report_task_status(t(6), &agent, "t1", TaskState::TaskKilled, Some("Container exited with status 143".into()), None);
-    let u = updates_of(&drain(&mut c));
-    assert_eq!(u[0].state, TaskState::TaskKilled as i32);
-}
-
-#[test]
-fn maintenance_sends_inverse_offers_then_the_agent_goes_down() {
-    let mut c = cluster(1);
-    let (fw, stream, _) = subscribe(&mut c, 0);
-    c.handle_timeout(t(1));
-    let o = offers_of(&drain(&mut c)).remove(0);
-    c.http_call(t(2), Some(&stream), accept(&fw, &o.id.value, vec![task("t1", &o.agent_id.value, &small())])).unwrap();
-    drain(&mut c);
-    assert!(c.schedule_maintenance(t(3), 0, 10_000, 5_000));
-    let s = drain(&mut c);
-    assert!(kinds(&s, &stream).contains(&event::Type::InverseOffers));
-    c.handle_timeout(t(10_004));
-    let s = drain(&mut c);
-    let lost: Vec<_> = updates_of(&s)
-        .into_iter()
-        .filter(|u| u.state == TaskState::TaskLost as i32)
-        .collect();
-    assert_eq!(lost.len(), 1, "machine DOWN: TASK_LOST for everyone");
-    assert!(kinds(&s, &stream).contains(&event::Type::Failure));
-    c.handle_timeout(t(15_004));
-    assert_eq!(c.agent_count(), 2, "a fresh agent after the window");
 }

@@ -45,7 +45,10 @@ fn a_fault_free_run_places_everything() {
         ..RunConfig::default()
     });
     assert!(s.passed(), "{s}");
-    assert_eq!(s.workload.created, 45, "40 containers, then 5 more after the faults");
+    assert_eq!(
+        s.workload.created, 45,
+        "40 containers, then 5 more after the faults"
+    );
     assert!(s.containers_ever_running >= 45, "{s}");
     assert!(s.time_to_all_running.is_some());
 }

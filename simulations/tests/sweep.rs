@@ -12,10 +12,10 @@ fn config(seed: u64) -> RunConfig {
     RunConfig {
         seed,
         agents: 1_000,
-        containers: 40,
+        containers: 20,
         faults: FaultProfile::All,
-        duration_ms: 4 * 60_000,
-        liveness_ms: 12 * 60_000,
+        duration_ms: 2 * 60_000,
+        liveness_ms: 10 * 60_000,
         ..RunConfig::default()
     }
 }
@@ -24,7 +24,9 @@ fn config(seed: u64) -> RunConfig {
 fn sweep_200_seeds_with_all_faults_at_1000_agents() {
     let next = Mutex::new(SEEDS.start);
     let results: Mutex<Vec<RunSummary>> = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {
@@ -69,6 +71,14 @@ fn sweep_200_seeds_with_all_faults_at_1000_agents() {
         faults[4],
         faults[5]
     );
-    assert!(faults.iter().all(|n| *n > 0), "every kind of fault was injected");
-    assert!(failures.is_empty(), "{} failing seed(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        faults.iter().all(|n| *n > 0),
+        "every kind of fault was injected"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing seed(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -63,7 +63,12 @@ impl Api {
         self.names.retain(|_, v| *v != id);
     }
 
-    pub fn on_output(&mut self, ctx: &Ctx<'_>, tasks: &Tasks, output: &Output) -> Result<u64, Violation> {
+    pub fn on_output(
+        &mut self,
+        ctx: &Ctx<'_>,
+        tasks: &Tasks,
+        output: &Output,
+    ) -> Result<u64, Violation> {
         match output {
             Output::Docker { id, response } => {
                 let Some(request) = self.requests.get(id).cloned() else {
@@ -77,16 +82,33 @@ impl Api {
             Output::Event(e) => {
                 let id = e.container_id;
                 if self.removed.contains(&id) {
-                    return violation("removed containers stay removed", format!("event {} for container {} after it was removed", e.action, id.short()));
+                    return violation(
+                        "removed containers stay removed",
+                        format!(
+                            "event {} for container {} after it was removed",
+                            e.action,
+                            id.short()
+                        ),
+                    );
                 }
                 let h = self.events.entry(id).or_default();
                 if h.destroyed {
-                    return violation("legal event order", format!("event {} for {} after its destroy event", e.action, id.short()));
+                    return violation(
+                        "legal event order",
+                        format!(
+                            "event {} for {} after its destroy event",
+                            e.action,
+                            id.short()
+                        ),
+                    );
                 }
                 match e.action {
                     "create" => {
                         if h.created {
-                            return violation("legal event order", format!("second create event for {}", id.short()));
+                            return violation(
+                                "legal event order",
+                                format!("second create event for {}", id.short()),
+                            );
                         }
                         h.created = true;
                     }
@@ -109,16 +131,39 @@ impl Api {
         }
     }
 
-    fn on_answer(&mut self, tasks: &Tasks, request: &DockerRequest, response: &DockerResponse) -> Result<u64, Violation> {
+    fn on_answer(
+        &mut self,
+        tasks: &Tasks,
+        request: &DockerRequest,
+        response: &DockerResponse,
+    ) -> Result<u64, Violation> {
         match (request, response) {
-            (DockerRequest::ContainerCreate { name: Some(name), .. }, DockerResponse::Created { id, .. }) => {
+            (
+                DockerRequest::ContainerCreate {
+                    name: Some(name), ..
+                },
+                DockerResponse::Created { id, .. },
+            ) => {
                 if let Some(other) = self.names.get(name) {
                     if other != id {
-                        return violation("a name is taken once", format!("name {name} given to {} while {} still has it", id.short(), other.short()));
+                        return violation(
+                            "a name is taken once",
+                            format!(
+                                "name {name} given to {} while {} still has it",
+                                id.short(),
+                                other.short()
+                            ),
+                        );
                     }
                 }
                 if self.removed.contains(id) {
-                    return violation("removed containers stay removed", format!("create answered with the id of removed container {}", id.short()));
+                    return violation(
+                        "removed containers stay removed",
+                        format!(
+                            "create answered with the id of removed container {}",
+                            id.short()
+                        ),
+                    );
                 }
                 self.names.insert(name.clone(), *id);
                 Ok(1)
@@ -128,7 +173,14 @@ impl Api {
                     return Ok(0);
                 };
                 if let Some(live) = tasks.live_tasks(&id) {
-                    return violation("removal never leaves a running task", format!("rm of {} answered while task {:?} is alive on its agent", id.short(), live));
+                    return violation(
+                        "removal never leaves a running task",
+                        format!(
+                            "rm of {} answered while task {:?} is alive on its agent",
+                            id.short(),
+                            live
+                        ),
+                    );
                 }
                 self.gone(id);
                 Ok(1)
@@ -138,7 +190,14 @@ impl Api {
                     return Ok(0);
                 };
                 if let Some(live) = tasks.live_tasks(&id) {
-                    return violation("wait returns only after a terminal state", format!("wait on {} answered while task {:?} is alive on its agent", id.short(), live));
+                    return violation(
+                        "wait returns only after a terminal state",
+                        format!(
+                            "wait on {} answered while task {:?} is alive on its agent",
+                            id.short(),
+                            live
+                        ),
+                    );
                 }
                 Ok(1)
             }
@@ -147,20 +206,34 @@ impl Api {
                     return Ok(0);
                 };
                 if self.removed.contains(&id) {
-                    return violation("removed containers stay removed", format!("inspect shows container {} after it was removed", id.short()));
+                    return violation(
+                        "removed containers stay removed",
+                        format!(
+                            "inspect shows container {} after it was removed",
+                            id.short()
+                        ),
+                    );
                 }
                 let state = i.state.as_ref();
                 let now = Shown {
                     started_at: state.and_then(|s| s.started_at.clone()).unwrap_or_default(),
-                    finished_at: state.and_then(|s| s.finished_at.clone()).unwrap_or_default(),
+                    finished_at: state
+                        .and_then(|s| s.finished_at.clone())
+                        .unwrap_or_default(),
                     restart_count: i.restart_count.unwrap_or(0),
                 };
                 let before = self.shown.entry(id).or_default();
-                if now.started_at < before.started_at || now.finished_at < before.finished_at || now.restart_count < before.restart_count {
+                if now.started_at < before.started_at
+                    || now.finished_at < before.finished_at
+                    || now.restart_count < before.restart_count
+                {
                     let old = before.clone();
                     return violation(
                         "no client shown an older state",
-                        format!("inspect of {} shows {now:?} after showing {old:?}", id.short()),
+                        format!(
+                            "inspect of {} shows {now:?} after showing {old:?}",
+                            id.short()
+                        ),
                     );
                 }
                 *before = now;
@@ -170,7 +243,10 @@ impl Api {
                 for c in list {
                     if let Some(id) = c.id.as_deref().and_then(ContainerId::parse_hex) {
                         if self.removed.contains(&id) {
-                            return violation("removed containers stay removed", format!("ps lists container {} after it was removed", id.short()));
+                            return violation(
+                                "removed containers stay removed",
+                                format!("ps lists container {} after it was removed", id.short()),
+                            );
                         }
                     }
                 }

@@ -67,7 +67,13 @@ impl Liveness {
         if let Some((id, sent)) = self.sent.iter().min_by_key(|(_, t)| **t) {
             let waited = ctx.now.saturating_since((*sent).max(since));
             if waited > within {
-                return violation("every request answered within a bound", format!("request {id} unanswered for {}s after the faults stopped", waited.as_secs()));
+                return violation(
+                    "every request answered within a bound",
+                    format!(
+                        "request {id} unanswered for {}s after the faults stopped",
+                        waited.as_secs()
+                    ),
+                );
             }
         }
         let Some(m) = ctx.manager else {
@@ -97,33 +103,66 @@ impl Liveness {
     }
 
     /// The end of the run.
-    pub fn finish(&mut self, ctx: &Ctx<'_>, tasks: &Tasks, workload: &Workload) -> Result<u64, Violation> {
+    pub fn finish(
+        &mut self,
+        ctx: &Ctx<'_>,
+        tasks: &Tasks,
+        workload: &Workload,
+    ) -> Result<u64, Violation> {
         let Some(m) = ctx.manager else {
             return violation("liveness", "the manager is not running at the end".into());
         };
         let mut n = 0;
         if !m.is_subscribed() {
-            return violation("liveness", "the manager is not subscribed at the end".into());
+            return violation(
+                "liveness",
+                "the manager is not subscribed at the end".into(),
+            );
         }
         if m.pending_count() > 0 {
-            return violation("pending work launched within a few offer cycles", format!("{} containers still pending at the end", m.pending_count()));
+            return violation(
+                "pending work launched within a few offer cycles",
+                format!("{} containers still pending at the end", m.pending_count()),
+            );
         }
         if let Some(id) = workload.outstanding().next() {
-            return violation("every request answered within a bound", format!("request {id} never answered"));
+            return violation(
+                "every request answered within a bound",
+                format!("request {id} never answered"),
+            );
         }
         // No orphan: every live task on the agents is a container's current task.
         for (cid, live) in tasks.all_live() {
             for task in live {
                 n += 1;
                 let Some(c) = m.container(cid) else {
-                    return violation("no orphan tasks", format!("task {task} runs, its container {} is unknown to the manager", cid.short()));
+                    return violation(
+                        "no orphan tasks",
+                        format!(
+                            "task {task} runs, its container {} is unknown to the manager",
+                            cid.short()
+                        ),
+                    );
                 };
                 let current = c.task.as_ref().map(|t| t.task_id.as_str());
                 if current != Some(task.as_str()) {
-                    return violation("no orphan tasks", format!("task {task} runs, but container {} is at task {current:?}", c.name));
+                    return violation(
+                        "no orphan tasks",
+                        format!(
+                            "task {task} runs, but container {} is at task {current:?}",
+                            c.name
+                        ),
+                    );
                 }
                 if !c.has_live_task() {
-                    return violation("no orphan tasks", format!("task {task} of {} runs, the manager believes it ended ({:?})", c.name, c.task.as_ref().and_then(|t| t.state)));
+                    return violation(
+                        "no orphan tasks",
+                        format!(
+                            "task {task} of {} runs, the manager believes it ended ({:?})",
+                            c.name,
+                            c.task.as_ref().and_then(|t| t.state)
+                        ),
+                    );
                 }
             }
         }
@@ -137,13 +176,28 @@ impl Liveness {
                 .and_then(|(cid, _)| tasks.live_tasks(&cid))
                 .is_some_and(|s| s.contains(&t.task_id));
             if !alive {
-                return violation("no ghost tasks", format!("the manager believes task {} of {} is {:?}, no agent runs it", t.task_id, c.name, t.state));
+                return violation(
+                    "no ghost tasks",
+                    format!(
+                        "the manager believes task {} of {} is {:?}, no agent runs it",
+                        t.task_id, c.name, t.state
+                    ),
+                );
             }
         }
         // Every update an agent sent was acknowledged.
         for t in ctx.cluster.tasks() {
             if t.unacknowledged > 0 && ctx.cluster.agent_health(t.agent) != AgentHealth::Dead {
-                return violation("every update acknowledged", format!("task {} on agent {} still has {} unacknowledged update(s) ({:?})", t.task_id, ctx.cluster.agent_id(t.agent), t.unacknowledged, t.state));
+                return violation(
+                    "every update acknowledged",
+                    format!(
+                        "task {} on agent {} still has {} unacknowledged update(s) ({:?})",
+                        t.task_id,
+                        ctx.cluster.agent_id(t.agent),
+                        t.unacknowledged,
+                        t.state
+                    ),
+                );
             }
             n += 1;
         }

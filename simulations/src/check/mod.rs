@@ -178,7 +178,9 @@ impl Checker {
         let r = self.tasks.on_changes(ctx, changes);
         self.record(r);
         if let Some(m) = ctx.manager {
-            let recent = self.offers.received_within(ctx.now, self.bounds.hold_timeout_ms);
+            let recent = self
+                .offers
+                .received_within(ctx.now, self.bounds.hold_timeout_ms);
             let r = bounded(&self.bounds, m, recent);
             self.record(r);
         }

@@ -65,7 +65,10 @@ impl Offers {
         self.now = now;
         match input {
             Input::Connected { .. } | Input::Disconnected { .. } => self.void_all(),
-            Input::Timeout | Input::Persisted { .. } | Input::Docker { .. } | Input::DockerGone { .. } => {}
+            Input::Timeout
+            | Input::Persisted { .. }
+            | Input::Docker { .. }
+            | Input::DockerGone { .. } => {}
             Input::MesosEvent(e) => match e.r#type.and_then(|t| EventType::try_from(t).ok()) {
                 Some(EventType::Offers) => {
                     for o in e.offers.iter().flat_map(|o| &o.offers) {
@@ -117,13 +120,33 @@ impl Offers {
                 for id in &a.offer_ids {
                     let id = &id.value;
                     let Some(s) = self.seen.get(id) else {
-                        return violation("offer used once", format!("ACCEPT of offer {id}, which this manager never received"));
+                        return violation(
+                            "offer used once",
+                            format!("ACCEPT of offer {id}, which this manager never received"),
+                        );
                     };
                     match s.state {
                         State::Open => {}
-                        State::Spent => return violation("offer used once", format!("offer {id} accepted after it was already accepted or declined")),
-                        State::Rescinded => return violation("offer used once", format!("offer {id} accepted after its RESCIND")),
-                        State::Void => return violation("offer used once", format!("offer {id} accepted after a re-subscription voided it")),
+                        State::Spent => {
+                            return violation(
+                                "offer used once",
+                                format!(
+                                    "offer {id} accepted after it was already accepted or declined"
+                                ),
+                            )
+                        }
+                        State::Rescinded => {
+                            return violation(
+                                "offer used once",
+                                format!("offer {id} accepted after its RESCIND"),
+                            )
+                        }
+                        State::Void => {
+                            return violation(
+                                "offer used once",
+                                format!("offer {id} accepted after a re-subscription voided it"),
+                            )
+                        }
                     }
                     offered.add(&s.resources);
                     agent = Some(s.agent.clone());
@@ -140,16 +163,31 @@ impl Offers {
                     for t in op.launch.iter().flat_map(|l| &l.task_infos) {
                         n += 1;
                         if agent.as_deref() != Some(t.agent_id.value.as_str()) {
-                            return violation("offer not over-committed", format!("task {} names agent {} but its offer is on {:?}", t.task_id.value, t.agent_id.value, agent));
+                            return violation(
+                                "offer not over-committed",
+                                format!(
+                                    "task {} names agent {} but its offer is on {:?}",
+                                    t.task_id.value, t.agent_id.value, agent
+                                ),
+                            );
                         }
                         if let Some(r) = &role {
-                            if let Some(bad) = t.resources.iter().find(|x| allocation_role_of(x) != Some(r.as_str())) {
+                            if let Some(bad) = t
+                                .resources
+                                .iter()
+                                .find(|x| allocation_role_of(x) != Some(r.as_str()))
+                            {
                                 return violation("offer not over-committed", format!("task {} takes {} allocated to {:?}, the offer was for role {r}", t.task_id.value, bad.name, allocation_role_of(bad)));
                             }
                         }
                         let res = match Res::from_proto(&t.resources) {
                             Ok(r) => r,
-                            Err(e) => return violation("offer not over-committed", format!("task {} has invalid resources: {e}", t.task_id.value)),
+                            Err(e) => {
+                                return violation(
+                                    "offer not over-committed",
+                                    format!("task {} has invalid resources: {e}", t.task_id.value),
+                                )
+                            }
                         };
                         let mine = res.ranges("ports");
                         if ports.overlaps(&mine) {
@@ -160,7 +198,10 @@ impl Offers {
                     }
                 }
                 if !offered.contains(&used) {
-                    return violation("offer not over-committed", format!("ACCEPT of {ids:?} uses {used}, the offers hold {offered}"));
+                    return violation(
+                        "offer not over-committed",
+                        format!("ACCEPT of {ids:?} uses {used}, the offers hold {offered}"),
+                    );
                 }
                 Ok(n)
             }
@@ -169,11 +210,33 @@ impl Offers {
                 for id in &d.offer_ids {
                     let id = &id.value;
                     match self.seen.get(id).map(|s| s.state) {
-                        None => return violation("offer used once", format!("DECLINE of offer {id}, which this manager never received")),
+                        None => {
+                            return violation(
+                                "offer used once",
+                                format!("DECLINE of offer {id}, which this manager never received"),
+                            )
+                        }
                         Some(State::Open) => {}
-                        Some(State::Spent) => return violation("offer used once", format!("offer {id} declined after it was already accepted or declined")),
-                        Some(State::Rescinded) => return violation("offer used once", format!("offer {id} declined after its RESCIND")),
-                        Some(State::Void) => return violation("offer used once", format!("offer {id} declined after a re-subscription voided it")),
+                        Some(State::Spent) => {
+                            return violation(
+                                "offer used once",
+                                format!(
+                                    "offer {id} declined after it was already accepted or declined"
+                                ),
+                            )
+                        }
+                        Some(State::Rescinded) => {
+                            return violation(
+                                "offer used once",
+                                format!("offer {id} declined after its RESCIND"),
+                            )
+                        }
+                        Some(State::Void) => {
+                            return violation(
+                                "offer used once",
+                                format!("offer {id} declined after a re-subscription voided it"),
+                            )
+                        }
                     }
                     self.close(id, State::Spent);
                 }
@@ -217,7 +280,14 @@ impl Offers {
         };
         let held = ctx.now.saturating_since(*since);
         if held > Duration::from_millis(limit + b.offer_hold_slack_ms) {
-            return violation("no offer held past its timeout", format!("offer {id} held for {}s (hold timeout {}s)", held.as_secs(), limit / 1000));
+            return violation(
+                "no offer held past its timeout",
+                format!(
+                    "offer {id} held for {}s (hold timeout {}s)",
+                    held.as_secs(),
+                    limit / 1000
+                ),
+            );
         }
         Ok(1)
     }

@@ -33,7 +33,8 @@ impl Tasks {
             if e.r#type == Some(EventType::Update as i32) {
                 if let Some(u) = &e.update {
                     if let Some(uuid) = &u.status.uuid {
-                        let state = TaskState::try_from(u.status.state).unwrap_or(TaskState::TaskUnknown);
+                        let state =
+                            TaskState::try_from(u.status.state).unwrap_or(TaskState::TaskUnknown);
                         self.updates
                             .insert(uuid.clone(), (u.status.task_id.value.clone(), state));
                     }
@@ -58,10 +59,16 @@ impl Tasks {
                 {
                     let id = &t.task_id.value;
                     if !self.launched.insert(id.clone()) {
-                        return violation("task ids never reused", format!("task id {id} launched a second time"));
+                        return violation(
+                            "task ids never reused",
+                            format!("task id {id} launched a second time"),
+                        );
                     }
                     let Some((cid, _)) = parse_task_id(id) else {
-                        return violation("intent durable before LAUNCH", format!("task id {id} names no container"));
+                        return violation(
+                            "intent durable before LAUNCH",
+                            format!("task id {id} names no container"),
+                        );
                     };
                     let durable = ctx
                         .store
@@ -84,12 +91,20 @@ impl Tasks {
                 Ok(n)
             }
             Some(CallType::Acknowledge) => {
-                let Some(a) = &c.acknowledge else { return Ok(0) };
+                let Some(a) = &c.acknowledge else {
+                    return Ok(0);
+                };
                 let Some((task_id, state)) = self.updates.get(&a.uuid).cloned() else {
                     return violation("acknowledged only after persistence", format!("ACKNOWLEDGE of uuid {:02x?} for task {}, an update this manager never received", a.uuid, a.task_id.value));
                 };
                 if task_id != a.task_id.value {
-                    return violation("acknowledged only after persistence", format!("ACKNOWLEDGE names task {} for the uuid of an update of task {task_id}", a.task_id.value));
+                    return violation(
+                        "acknowledged only after persistence",
+                        format!(
+                            "ACKNOWLEDGE names task {} for the uuid of an update of task {task_id}",
+                            a.task_id.value
+                        ),
+                    );
                 }
                 let Some((cid, _)) = parse_task_id(&task_id) else {
                     return Ok(1);
@@ -145,7 +160,11 @@ impl Tasks {
             if set.len() > 1 {
                 return violation(
                     "one live task per container",
-                    format!("container {} has live tasks {:?} on the agents", cid.short(), set),
+                    format!(
+                        "container {} has live tasks {:?} on the agents",
+                        cid.short(),
+                        set
+                    ),
                 );
             }
         }

@@ -113,7 +113,11 @@ impl SimCluster {
             let kind = op.r#type.and_then(|t| OpType::try_from(t).ok());
             match kind {
                 Some(OpType::Launch) => {
-                    let tasks = op.launch.as_ref().map(|l| l.task_infos.clone()).unwrap_or_default();
+                    let tasks = op
+                        .launch
+                        .as_ref()
+                        .map(|l| l.task_infos.clone())
+                        .unwrap_or_default();
                     for t in tasks {
                         if op.id.is_some() {
                             self.task_error(
@@ -123,7 +127,13 @@ impl SimCluster {
                             );
                             continue;
                         }
-                        match self.validate_task(framework_id, &t, agent, &allocation_role, &remaining) {
+                        match self.validate_task(
+                            framework_id,
+                            &t,
+                            agent,
+                            &allocation_role,
+                            &remaining,
+                        ) {
                             Err(e) => self.task_error(framework_id, &t, &e),
                             Ok(res) => {
                                 remaining.sub(&res);
@@ -160,7 +170,14 @@ impl SimCluster {
     }
 
     /// What an ACCEPT did not use goes back, refused for `filters.refuse_seconds`.
-    fn give_back(&mut self, framework_id: &str, agent: usize, role: &str, unused: Res, a: &call::Accept) {
+    fn give_back(
+        &mut self,
+        framework_id: &str,
+        agent: usize,
+        role: &str,
+        unused: Res,
+        a: &call::Accept,
+    ) {
         if unused.is_empty() {
             return;
         }
@@ -169,9 +186,12 @@ impl SimCluster {
             let until = self
                 .now
                 .saturating_add(std::time::Duration::from_millis(refuse));
-            self.master.agents[agent]
-                .filters
-                .push((framework_id.to_string(), role.to_string(), unused, until));
+            self.master.agents[agent].filters.push((
+                framework_id.to_string(),
+                role.to_string(),
+                unused,
+                until,
+            ));
         }
         self.refresh_available(agent);
     }
@@ -257,10 +277,13 @@ impl SimCluster {
         if t.resources.is_empty() {
             return Err("Task uses no resources".into());
         }
-        let res = Res::from_proto(&t.resources).map_err(|e| format!("Task uses invalid resources: {e}"))?;
+        let res = Res::from_proto(&t.resources)
+            .map_err(|e| format!("Task uses invalid resources: {e}"))?;
         let roles: BTreeSet<&str> = t.resources.iter().filter_map(allocation_role_of).collect();
         if roles.len() > 1 {
-            return Err("Invalid task resources: The resources have multiple allocation roles".into());
+            return Err(
+                "Invalid task resources: The resources have multiple allocation roles".into(),
+            );
         }
         if roles.iter().any(|r| *r != allocation_role) {
             return Err(format!(

@@ -43,11 +43,19 @@ impl UpdateText {
 impl SimCluster {
     /// Messages between the master and agent `i` get through.
     pub(super) fn reachable(&self, i: usize) -> bool {
-        self.agents[i].life == AgentLife::Up && self.master.agents[i].reg == Registration::Registered
+        self.agents[i].life == AgentLife::Up
+            && self.master.agents[i].reg == Registration::Registered
     }
 
     /// RunTaskMessage: the agent starts the task (lost if the agent cannot be reached).
-    pub(super) fn agent_run_task(&mut self, i: usize, framework_id: &str, framework: FrameworkInfo, task: TaskInfo, resources: Res) {
+    pub(super) fn agent_run_task(
+        &mut self,
+        i: usize,
+        framework_id: &str,
+        framework: FrameworkInfo,
+        task: TaskInfo,
+        resources: Res,
+    ) {
         if !self.reachable(i) {
             return;
         }
@@ -113,7 +121,12 @@ impl SimCluster {
         let lat = self.config.task_latency.clone();
         if let Some(status) = killing {
             if !is_terminal(state) {
-                self.agent_update(i, &key, TaskState::TaskKilled, UpdateText::executor(Some(format!("Container exited with status {status}"))));
+                self.agent_update(
+                    i,
+                    &key,
+                    TaskState::TaskKilled,
+                    UpdateText::executor(Some(format!("Container exited with status {status}"))),
+                );
             }
             return;
         }
@@ -127,7 +140,9 @@ impl SimCluster {
                         UpdateText {
                             source: task_status::Source::Agent,
                             reason: Some(task_status::Reason::ContainerLaunchFailed),
-                            message: Some("Failed to launch container: simulated launch failure".into()),
+                            message: Some(
+                                "Failed to launch container: simulated launch failure".into(),
+                            ),
                             data: None,
                         },
                     );
@@ -153,14 +168,25 @@ impl SimCluster {
                 } else {
                     (TaskState::TaskFinished, 0)
                 };
-                self.agent_update(i, &key, state, UpdateText::executor(Some(format!("Container exited with status {code}"))));
+                self.agent_update(
+                    i,
+                    &key,
+                    state,
+                    UpdateText::executor(Some(format!("Container exited with status {code}"))),
+                );
             }
             _ => {}
         }
     }
 
     /// KillTaskMessage reaches agent `i`.
-    pub(super) fn agent_kill(&mut self, i: usize, framework_id: &str, task_id: &str, grace_ms: Option<u64>) {
+    pub(super) fn agent_kill(
+        &mut self,
+        i: usize,
+        framework_id: &str,
+        task_id: &str,
+        grace_ms: Option<u64>,
+    ) {
         if !self.reachable(i) {
             return;
         }
@@ -215,7 +241,15 @@ impl SimCluster {
     }
 
     /// External executor mode: a task's container changed state.
-    pub fn report_task_status(&mut self, now: Instant, agent_id: &str, task_id: &str, state: TaskState, message: Option<String>, data: Option<Vec<u8>>) {
+    pub fn report_task_status(
+        &mut self,
+        now: Instant,
+        agent_id: &str,
+        task_id: &str,
+        state: TaskState,
+        message: Option<String>,
+        data: Option<Vec<u8>>,
+    ) {
         self.advance(now);
         let Some(i) = self.agent_index(agent_id) else {
             return;
@@ -237,7 +271,13 @@ impl SimCluster {
     }
 
     /// A new update for a task: its state changes for real, the update joins the stream.
-    fn agent_update(&mut self, i: usize, key: &(String, String), state: TaskState, text: UpdateText) {
+    fn agent_update(
+        &mut self,
+        i: usize,
+        key: &(String, String),
+        state: TaskState,
+        text: UpdateText,
+    ) {
         let uuid = ids::uuid_bytes(&mut self.rng);
         let timestamp = self.timestamp();
         let agent_id = self.agent_id_of(i);
@@ -407,7 +447,13 @@ impl SimCluster {
 
     /// An agent re-registering finds tasks the master thought it had but it never got: it
     /// reports them TASK_DROPPED (TASK_LOST without PARTITION_AWARE), with a uuid.
-    pub(super) fn agent_report_unknown(&mut self, i: usize, framework_id: &str, task_id: &str, framework: Option<FrameworkInfo>) {
+    pub(super) fn agent_report_unknown(
+        &mut self,
+        i: usize,
+        framework_id: &str,
+        task_id: &str,
+        framework: Option<FrameworkInfo>,
+    ) {
         let key = (framework_id.to_string(), task_id.to_string());
         if self.agents[i].tasks.contains_key(&key) {
             return;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use mesoswarm_proto::scheduler::{call, event, Event};
 use mesoswarm_proto::v1::{
-    framework_info::capability::Type as Cap, resource, Address, Filters, FrameworkId,
-    InverseOffer, Offer, OfferId, Url,
+    framework_info::capability::Type as Cap, resource, Address, Filters, FrameworkId, InverseOffer,
+    Offer, OfferId, Url,
 };
 
 use super::state::{MasterInverseOffer, MasterOffer, Registration};
@@ -169,14 +169,20 @@ impl SimCluster {
         }
         if let Some(ms) = self.config.offer_timeout_ms {
             let at = self.after(ms);
-            self.timers.push(at, ClusterTimer::OfferTimeout { offer: id });
+            self.timers
+                .push(at, ClusterTimer::OfferTimeout { offer: id });
         }
         offer
     }
 
     /// Takes an offer out of the books and gives its resources back, with a refusal filter
     /// of `refuse_ms` (0: none) for what is returned.
-    pub(super) fn remove_offer(&mut self, offer_id: &str, returned: Option<&Res>, refuse_ms: u64) -> Option<MasterOffer> {
+    pub(super) fn remove_offer(
+        &mut self,
+        offer_id: &str,
+        returned: Option<&Res>,
+        refuse_ms: u64,
+    ) -> Option<MasterOffer> {
         let o = self.master.offers.remove(offer_id)?;
         if let Some(f) = self.master.frameworks.get_mut(&o.framework) {
             f.offers.remove(offer_id);
@@ -332,8 +338,19 @@ impl SimCluster {
             .values()
             .filter(|f| f.connected())
             .filter(|f| f.tasks.values().any(|a| *a == agent))
-            .filter(|f| !f.inverse_offers.iter().any(|io| self.master.inverse_offers.get(io).is_some_and(|x| x.agent == agent)))
-            .filter(|f| f.inverse_filters.get(&agent).is_none_or(|until| *until <= now))
+            .filter(|f| {
+                !f.inverse_offers.iter().any(|io| {
+                    self.master
+                        .inverse_offers
+                        .get(io)
+                        .is_some_and(|x| x.agent == agent)
+                })
+            })
+            .filter(|f| {
+                f.inverse_filters
+                    .get(&agent)
+                    .is_none_or(|until| *until <= now)
+            })
             .map(|f| f.id.clone())
             .collect();
         for fw in frameworks {
@@ -371,7 +388,13 @@ impl SimCluster {
     }
 
     /// ACCEPT_/DECLINE_INVERSE_OFFERS: advisory; a decline's filter delays the next one.
-    pub(super) fn answer_inverse_offers(&mut self, framework_id: &str, ids: &[OfferId], filters: Option<&Filters>, declined: bool) {
+    pub(super) fn answer_inverse_offers(
+        &mut self,
+        framework_id: &str,
+        ids: &[OfferId],
+        filters: Option<&Filters>,
+        declined: bool,
+    ) {
         let refuse = refuse_ms(filters);
         for id in ids {
             let mine = self
@@ -473,6 +496,11 @@ mod tests {
         assert_eq!(refuse_ms(Some(&f(-3.0))), 5_000);
         assert_eq!(refuse_ms(Some(&f(f64::NAN))), 5_000);
         assert_eq!(refuse_ms(Some(&f(1e12))), 31_536_000_000);
-        assert_eq!(refuse_ms(Some(&Filters { refuse_seconds: None })), 5_000);
+        assert_eq!(
+            refuse_ms(Some(&Filters {
+                refuse_seconds: None
+            })),
+            5_000
+        );
     }
 }

@@ -62,7 +62,8 @@ impl SimCluster {
         }
         let epoch = self.agents[i].epoch;
         let at = self.after(down_ms);
-        self.timers.push(at, ClusterTimer::AgentBack { agent: i, epoch });
+        self.timers
+            .push(at, ClusterTimer::AgentBack { agent: i, epoch });
         true
     }
 
@@ -99,11 +100,43 @@ impl SimCluster {
         true
     }
 
+    /// Agent `i` shuts down and unregisters (`Master::unregisterSlave`): its tasks are
+    /// TASK_LOST for every framework, its offers rescinded, and it never comes back.
+    /// Returns false if it is not up and registered.
+    pub fn remove_agent(&mut self, now: Instant, i: usize) -> bool {
+        self.advance(now);
+        if i >= self.agents.len()
+            || self.agents[i].life != AgentLife::Up
+            || self.master.agents[i].reg != Registration::Registered
+        {
+            return false;
+        }
+        let hostname = self.agents[i].hostname.clone();
+        self.lose_agent(
+            i,
+            Loss {
+                aware_state: TaskState::TaskLost,
+                reason: Reason::AgentRemoved,
+                message: format!("Agent {hostname} removed: the agent unregistered"),
+                unreachable: None,
+            },
+        );
+        self.master.agents[i].reg = Registration::Removed;
+        self.kill_agent(i);
+        true
+    }
+
     /// Schedules maintenance of agent `i`: its offers carry the unavailability from now on,
     /// frameworks with tasks there get inverse offers, and at the start of the window the
     /// machine goes DOWN (the agent is removed, its tasks LOST); when the window ends a fresh
     /// agent takes its place. Returns false if it is not up and registered.
-    pub fn schedule_maintenance(&mut self, now: Instant, i: usize, start_in_ms: u64, duration_ms: u64) -> bool {
+    pub fn schedule_maintenance(
+        &mut self,
+        now: Instant,
+        i: usize,
+        start_in_ms: u64,
+        duration_ms: u64,
+    ) -> bool {
         self.advance(now);
         if i >= self.agents.len()
             || self.agents[i].life != AgentLife::Up
@@ -125,7 +158,8 @@ impl SimCluster {
         self.rescind_agent_offers(i);
         self.send_inverse_offers(i);
         let epoch = self.agents[i].epoch;
-        self.timers.push(start, ClusterTimer::MaintenanceDown { agent: i, epoch });
+        self.timers
+            .push(start, ClusterTimer::MaintenanceDown { agent: i, epoch });
         self.timers.push(
             start.saturating_add(Duration::from_millis(duration_ms)),
             ClusterTimer::MaintenanceUp { agent: i },
@@ -187,7 +221,9 @@ impl SimCluster {
         self.timers
             .push(at, ClusterTimer::ReregisterTimeout { incarnation });
         for i in 0..self.agents.len() {
-            if self.agents[i].life == AgentLife::Up && self.master.agents[i].reg == Registration::Recovered {
+            if self.agents[i].life == AgentLife::Up
+                && self.master.agents[i].reg == Registration::Recovered
+            {
                 let delay = if self.reregister_spread_ms == 0 {
                     0
                 } else {
@@ -243,7 +279,10 @@ impl SimCluster {
 
     /// No pong for `agent_ping_timeout × max_agent_ping_timeouts`: "health check timed out".
     pub(super) fn on_ping_timeout(&mut self, i: usize) {
-        if !matches!(self.agents[i].life, AgentLife::Partitioned | AgentLife::Down) {
+        if !matches!(
+            self.agents[i].life,
+            AgentLife::Partitioned | AgentLife::Down
+        ) {
             return;
         }
         if !self.master.agents[i].reg.is_registered() {
@@ -298,7 +337,15 @@ impl SimCluster {
                     f.unreachable_tasks.insert(key.1.clone(), i);
                 }
             }
-            self.master_update(&key.0, &key.1, Some(&agent_id), state, loss.reason, &loss.message, loss.unreachable);
+            self.master_update(
+                &key.0,
+                &key.1,
+                Some(&agent_id),
+                state,
+                loss.reason,
+                &loss.message,
+                loss.unreachable,
+            );
         }
         if loss.unreachable.is_none() {
             // Tasks already unreachable on this agent end too (`markGone` of an
@@ -323,7 +370,15 @@ impl SimCluster {
                 } else {
                     TaskState::TaskLost
                 };
-                self.master_update(&fw, &task, Some(&agent_id), state, loss.reason, &loss.message, None);
+                self.master_update(
+                    &fw,
+                    &task,
+                    Some(&agent_id),
+                    state,
+                    loss.reason,
+                    &loss.message,
+                    None,
+                );
             }
         }
         self.master.agents[i].killed.clear();
@@ -379,7 +434,8 @@ impl SimCluster {
                     let info = self.master.frameworks.get(&fw).map(|f| f.info.clone());
                     self.agent_report_unknown(i, &fw, &task, info);
                 }
-                let kills: Vec<(String, String)> = self.master.agents[i].killed.iter().cloned().collect();
+                let kills: Vec<(String, String)> =
+                    self.master.agents[i].killed.iter().cloned().collect();
                 for (fw, task) in kills {
                     self.agent_kill(i, &fw, &task, None);
                 }
@@ -403,7 +459,7 @@ impl SimCluster {
             .collect();
         let agent_id = self.agents[i].id.clone();
         for (key, state, res) in tasks {
-            if self.master.completed.contains(&key.0) {
+            if self.master.completed.iter().any(|c| *c == key.0) {
                 continue;
             }
             if !self.master.frameworks.contains_key(&key.0) {

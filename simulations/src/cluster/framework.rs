@@ -61,7 +61,11 @@ impl SimCluster {
     }
 
     /// `Master::validateFramework` and the suppressed-roles check of a SUBSCRIBE.
-    fn validate_subscription(&self, info: &FrameworkInfo, suppressed: &[String]) -> Result<(), String> {
+    fn validate_subscription(
+        &self,
+        info: &FrameworkInfo,
+        suppressed: &[String],
+    ) -> Result<(), String> {
         let multi = has_capability(info, Cap::MultiRole);
         #[allow(deprecated)] // FrameworkInfo.role
         let has_role = info.role.is_some();
@@ -84,12 +88,12 @@ impl SimCluster {
             }
         }
         if let Some(t) = info.failover_timeout {
-            if !t.is_finite() || t < 0.0 || t > 1e11 {
+            if !t.is_finite() || !(0.0..=1e11).contains(&t) {
                 return Err(format!("The framework failover_timeout ({t}) is invalid"));
             }
         }
         if let Some(id) = &info.id {
-            if self.master.completed.contains(&id.value) {
+            if self.master.completed.iter().any(|c| *c == id.value) {
                 return Err("Framework has been removed".into());
             }
         }
@@ -112,7 +116,11 @@ impl SimCluster {
             return;
         }
         let suppressed: BTreeSet<String> = sub.suppressed_roles.into_iter().collect();
-        let id = info.id.as_ref().map(|i| i.value.clone()).filter(|v| !v.is_empty());
+        let id = info
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .filter(|v| !v.is_empty());
         let id = match id {
             None => {
                 let id = format!("{}-{:04}", self.master.id, self.master.next_framework);
@@ -169,7 +177,13 @@ impl SimCluster {
         self.allocate_soon();
     }
 
-    fn insert_framework(&mut self, id: String, info: FrameworkInfo, suppressed: BTreeSet<String>, recovered: bool) {
+    fn insert_framework(
+        &mut self,
+        id: String,
+        info: FrameworkInfo,
+        suppressed: BTreeSet<String>,
+        recovered: bool,
+    ) {
         let now = self.now;
         self.master.frameworks.insert(
             id.clone(),
@@ -259,7 +273,12 @@ impl SimCluster {
 
     /// `Master::removeFramework`: its tasks are killed everywhere, its id is completed.
     pub(super) fn remove_framework(&mut self, id: &str) {
-        if let Some(stream) = self.master.frameworks.get(id).and_then(|f| f.stream.clone()) {
+        if let Some(stream) = self
+            .master
+            .frameworks
+            .get(id)
+            .and_then(|f| f.stream.clone())
+        {
             self.out.push_back(super::ClusterOutput::CloseStream {
                 stream: stream.clone(),
             });
@@ -292,7 +311,10 @@ impl SimCluster {
             v.filters.retain(|(fw, _, _, _)| fw != id);
         }
         self.master.frameworks.remove(id);
-        self.master.completed.insert(id.to_string());
+        self.master.completed.push_back(id.to_string());
+        if self.master.completed.len() > super::state::MAX_COMPLETED_FRAMEWORKS {
+            self.master.completed.pop_front();
+        }
     }
 
     /// A master-made update (no uuid) for a framework's task, sent if it is connected.

@@ -35,11 +35,19 @@ impl SimCluster {
 
     /// Any call but SUBSCRIBE, with the request's `Mesos-Stream-Id` (`None` if absent).
     /// `Ok(202)`, or `Ok(200)` for UPDATE_FRAMEWORK; errors in the real master's order.
-    pub fn http_call(&mut self, now: Instant, stream_id: Option<&str>, call: Call) -> Result<u16, HttpError> {
+    pub fn http_call(
+        &mut self,
+        now: Instant,
+        stream_id: Option<&str>,
+        call: Call,
+    ) -> Result<u16, HttpError> {
         self.advance(now);
         self.check_leader()?;
         validate_call(&call)?;
-        let kind = call.r#type.and_then(|t| Type::try_from(t).ok()).unwrap_or(Type::Unknown);
+        let kind = call
+            .r#type
+            .and_then(|t| Type::try_from(t).ok())
+            .unwrap_or(Type::Unknown);
         if kind == Type::Subscribe {
             if stream_id.is_some() {
                 return Err(HttpError::new(
@@ -91,7 +99,12 @@ impl SimCluster {
             }
             Type::AcceptInverseOffers => {
                 if let Some(a) = call.accept_inverse_offers {
-                    self.answer_inverse_offers(&fw, &a.inverse_offer_ids, a.filters.as_ref(), false);
+                    self.answer_inverse_offers(
+                        &fw,
+                        &a.inverse_offer_ids,
+                        a.filters.as_ref(),
+                        false,
+                    );
                 }
             }
             Type::DeclineInverseOffers => {
@@ -155,7 +168,11 @@ impl SimCluster {
     }
 
     /// UPDATE_FRAMEWORK: synchronous, 200 or 400.
-    fn update_framework(&mut self, fw: &str, u: mesoswarm_proto::scheduler::call::UpdateFramework) -> Result<(), HttpError> {
+    fn update_framework(
+        &mut self,
+        fw: &str,
+        u: mesoswarm_proto::scheduler::call::UpdateFramework,
+    ) -> Result<(), HttpError> {
         let old = self.master.frameworks[fw].info.clone();
         let new = u.framework_info;
         let bad = |m: String| Err(HttpError::new(400, m));
@@ -175,9 +192,12 @@ impl SimCluster {
                 new.checkpoint.unwrap_or(false)
             ));
         }
-        let roles: std::collections::BTreeSet<String> = super::state::roles_of(&new).into_iter().collect();
-        let wanted: std::collections::BTreeSet<String> = u.suppressed_roles.iter().cloned().collect();
-        let invalid: std::collections::BTreeSet<String> = wanted.difference(&roles).cloned().collect();
+        let roles: std::collections::BTreeSet<String> =
+            super::state::roles_of(&new).into_iter().collect();
+        let wanted: std::collections::BTreeSet<String> =
+            u.suppressed_roles.iter().cloned().collect();
+        let invalid: std::collections::BTreeSet<String> =
+            wanted.difference(&roles).cloned().collect();
         if !invalid.is_empty() {
             return bad(format!(
                 "Suppressed roles {} are not contained in the set of roles",
@@ -209,7 +229,10 @@ impl SimCluster {
 }
 
 fn invalid(message: &str) -> HttpError {
-    HttpError::new(400, format!("Failed to validate scheduler::Call: {message}"))
+    HttpError::new(
+        400,
+        format!("Failed to validate scheduler::Call: {message}"),
+    )
 }
 
 /// `validation::scheduler::call::validate`.
@@ -242,8 +265,14 @@ fn validate_call(call: &Call) -> Result<(), HttpError> {
     match kind {
         Type::Accept => missing(call.accept.is_some(), "accept"),
         Type::Decline => missing(call.decline.is_some(), "decline"),
-        Type::AcceptInverseOffers => missing(call.accept_inverse_offers.is_some(), "accept_inverse_offers"),
-        Type::DeclineInverseOffers => missing(call.decline_inverse_offers.is_some(), "decline_inverse_offers"),
+        Type::AcceptInverseOffers => missing(
+            call.accept_inverse_offers.is_some(),
+            "accept_inverse_offers",
+        ),
+        Type::DeclineInverseOffers => missing(
+            call.decline_inverse_offers.is_some(),
+            "decline_inverse_offers",
+        ),
         Type::Kill => missing(call.kill.is_some(), "kill"),
         Type::Shutdown => missing(call.shutdown.is_some(), "shutdown"),
         Type::Acknowledge => {
@@ -257,7 +286,9 @@ fn validate_call(call: &Call) -> Result<(), HttpError> {
         }
         Type::AcknowledgeOperationStatus => {
             let Some(a) = &call.acknowledge_operation_status else {
-                return Err(invalid("Expecting 'acknowledge_operation_status' to be present"));
+                return Err(invalid(
+                    "Expecting 'acknowledge_operation_status' to be present",
+                ));
             };
             if a.uuid.len() != 16 {
                 return Err(invalid("Invalid UUID: expected 16 bytes"));
@@ -265,7 +296,9 @@ fn validate_call(call: &Call) -> Result<(), HttpError> {
             missing(a.agent_id.is_some(), "agent_id")
         }
         Type::Reconcile => missing(call.reconcile.is_some(), "reconcile"),
-        Type::ReconcileOperations => missing(call.reconcile_operations.is_some(), "reconcile_operations"),
+        Type::ReconcileOperations => {
+            missing(call.reconcile_operations.is_some(), "reconcile_operations")
+        }
         Type::Message => missing(call.message.is_some(), "message"),
         Type::Request => missing(call.request.is_some(), "request"),
         Type::UpdateFramework => {

@@ -204,7 +204,9 @@ impl Framework {
 
 /// Whether `info` declares `cap`.
 pub fn has_capability(info: &FrameworkInfo, cap: Cap) -> bool {
-    info.capabilities.iter().any(|c| c.r#type == Some(cap as i32))
+    info.capabilities
+        .iter()
+        .any(|c| c.r#type == Some(cap as i32))
 }
 
 /// The roles of a `FrameworkInfo`.
@@ -217,6 +219,9 @@ pub fn roles_of(info: &FrameworkInfo) -> Vec<String> {
     }
 }
 
+/// How many removed frameworks the master remembers (`MAX_COMPLETED_FRAMEWORKS`, 50).
+pub const MAX_COMPLETED_FRAMEWORKS: usize = 50;
+
 /// The master's in-memory state: empty again after every master failover.
 #[derive(Clone, Debug)]
 pub struct Master {
@@ -228,8 +233,9 @@ pub struct Master {
     pub down_until: Option<Instant>,
     /// Frameworks by id.
     pub frameworks: BTreeMap<String, Framework>,
-    /// Ids of removed frameworks (re-subscribing with one gets ERROR).
-    pub completed: BTreeSet<String>,
+    /// Ids of removed frameworks, oldest first (re-subscribing with one gets ERROR); the
+    /// master remembers the last [`MAX_COMPLETED_FRAMEWORKS`].
+    pub completed: VecDeque<String>,
     /// Subscription streams: stream id → framework id.
     pub streams: BTreeMap<String, String>,
     /// Outstanding offers.

@@ -43,7 +43,13 @@ impl SimCluster {
 
     /// An agent's status update reaches the master: forwarded (with its uuid) if the
     /// framework is connected, dropped otherwise (the agent retries).
-    pub(super) fn master_receive_update(&mut self, agent: usize, framework_id: &str, status: TaskStatus, latest: TaskState) {
+    pub(super) fn master_receive_update(
+        &mut self,
+        agent: usize,
+        framework_id: &str,
+        status: TaskStatus,
+        latest: TaskState,
+    ) {
         if !self.master.agents[agent].reg.is_registered() {
             return;
         }
@@ -101,8 +107,7 @@ impl SimCluster {
             return;
         };
         let agent = t.agent;
-        if k
-            .agent_id
+        if k.agent_id
             .as_ref()
             .is_some_and(|a| a.value != self.agents[agent].id)
         {

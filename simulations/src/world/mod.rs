@@ -2,43 +2,30 @@
 //! between them, the store, the Docker clients and the fault plan, all on one virtual
 //! clock, in one thread. Every input to the manager is a step; the checkers run after each.
 
+mod describe;
+mod inject;
+mod shell;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use mesoswarm_core::docker::request::DockerRequest;
 use mesoswarm_core::manager::{Input, Output, Record};
 use mesoswarm_core::rng::Rng;
 use mesoswarm_core::time::Instant;
 use mesoswarm_core::Config;
-use mesoswarm_proto::scheduler::{call::Type as CallType, event::Type as EventType};
 
 use crate::check::{Bounds, Checker, Ctx, Violation};
-use crate::cluster::{AgentHealth, ClusterOutput, SimCluster};
-use crate::config::{ClusterConfig, Latency};
+use crate::cluster::SimCluster;
+use crate::config::ClusterConfig;
 use crate::core::SimCore;
-use crate::faults::{Fault, FaultPlan};
-use crate::network::{NetConfig, Network, Packet};
+use crate::faults::FaultPlan;
+use crate::network::{Network, Packet};
 use crate::run::{FaultCounts, RunConfig, RunSummary};
 use crate::store::Store;
 use crate::trace::TraceHash;
 use crate::workload::{ClientAction, Workload, WorkloadConfig};
-
-/// Where the shell's subscription stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum LinkState {
-    Idle,
-    Connecting(u64),
-    Open { stream: String },
-}
-
-/// The shell's connection logic: one subscription at a time, reconnect with backoff.
-#[derive(Debug)]
-struct Link {
-    state: LinkState,
-    conn: u64,
-    reconnect_at: Option<Instant>,
-    backoff_ms: u64,
-}
+use describe::{describe_input, describe_output};
+use shell::{Link, LinkState};
 
 /// Inputs to the manager that may repeat at one instant before the run is declared stuck.
 const MAX_STEPS_PER_INSTANT: u64 = 200_000;
@@ -120,10 +107,13 @@ impl World {
             cfg.seed ^ 0x776f_726b,
             start,
         );
-        let core_config = Config {
+        let mut core_config = Config {
             seed: cfg.seed,
             ..Config::default()
         };
+        if let Some(secs) = plan.failover_timeout_secs {
+            core_config.framework.failover_timeout_secs = secs;
+        }
         let checker = Checker::new(Bounds {
             // A start may wait for the slowest reconciliation retry, then an offer.
             answer_within_ms: core_config.reconcile_retry_max_ms
@@ -137,13 +127,13 @@ impl World {
             start,
             fault_end,
             end,
-            rng: Rng::new(cfg.seed ^ 0x776f_726c_64),
+            rng: Rng::new(cfg.seed ^ 0x0077_6f72_6c64),
             core_config,
             core: None,
             incarnation: 0,
             restart_at: Some(start),
-            net: Network::new(plan.net.clone(), cfg.seed ^ 0x6e65_74),
-            store: Store::new(plan.store_latency, cfg.seed ^ 0x7374_6f72_65),
+            net: Network::new(plan.net.clone(), cfg.seed ^ 0x006e_6574),
+            store: Store::new(plan.store_latency, cfg.seed ^ 0x0073_746f_7265),
             cluster,
             workload,
             plan,
@@ -175,7 +165,10 @@ impl World {
                 break;
             }
             if self.steps >= self.cfg.max_steps {
-                self.fail("bounded steps", format!("{} steps without reaching the end (livelock?)", self.steps));
+                self.fail(
+                    "bounded steps",
+                    format!("{} steps without reaching the end (livelock?)", self.steps),
+                );
                 break;
             }
             let Some(next) = self.next_event() else {
@@ -274,7 +267,10 @@ impl World {
         if self.same_instant.0 == self.now {
             self.same_instant.1 += 1;
             if self.same_instant.1 > MAX_STEPS_PER_INSTANT {
-                self.fail("bounded steps", format!("{} inputs at one instant (livelock?)", self.same_instant.1));
+                self.fail(
+                    "bounded steps",
+                    format!("{} inputs at one instant (livelock?)", self.same_instant.1),
+                );
                 return;
             }
         } else {
@@ -364,7 +360,11 @@ impl World {
             return;
         }
         let at = self.now.saturating_since(self.start);
-        self.tail.push_back(format!("[{:>9.3}s #{}] {line}", at.as_secs_f64(), self.steps));
+        self.tail.push_back(format!(
+            "[{:>9.3}s #{}] {line}",
+            at.as_secs_f64(),
+            self.steps
+        ));
         while self.tail.len() > self.cfg.tail {
             self.tail.pop_front();
         }
@@ -401,160 +401,6 @@ impl World {
         self.link.reconnect_at = Some(self.now);
     }
 
-    // ---- the shell's link to the master ----
-
-    fn link_send(&mut self, call: Box<mesoswarm_proto::scheduler::Call>) {
-        if call.r#type == Some(CallType::Subscribe as i32) {
-            if let LinkState::Connecting(conn) = self.link.state {
-                self.send_packet(Packet::Subscribe { conn, call });
-            }
-            return;
-        }
-        if let LinkState::Open { stream } = &self.link.state {
-            let stream = stream.clone();
-            self.send_packet(Packet::Call { stream, call });
-        }
-    }
-
-    /// Sends a request; if it never reaches the master, the shell learns so shortly after
-    /// (the HTTP request fails) and tries again.
-    fn send_packet(&mut self, p: Packet) {
-        if !self.net.send_up(self.now, p.clone()) {
-            let ms = 200 + self.rng.below(2_000);
-            self.resend
-                .push(self.now.saturating_add(Duration::from_millis(ms)), p);
-        }
-    }
-
-    fn resend_packet(&mut self, p: Packet) {
-        match &p {
-            Packet::Subscribe { conn, .. } => {
-                // The SUBSCRIBE request failed: disconnected, reconnect with backoff.
-                if self.core.is_some() && self.link.state == LinkState::Connecting(*conn) {
-                    self.link.state = LinkState::Idle;
-                    self.lost_link("SUBSCRIBE failed: connection reset".into());
-                }
-            }
-            Packet::Call { stream, .. } => {
-                let current = matches!(&self.link.state, LinkState::Open { stream: s } if s == stream);
-                if current && self.core.is_some() {
-                    self.send_packet(p);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Closes our side of the subscription, if any.
-    fn hang_up(&mut self) {
-        if let LinkState::Open { stream } = std::mem::replace(&mut self.link.state, LinkState::Idle) {
-            self.net.send_up(self.now, Packet::Hangup { stream });
-        }
-    }
-
-    fn schedule_reconnect(&mut self) {
-        let jitter = self.rng.below(self.link.backoff_ms / 2 + 1);
-        self.link.reconnect_at = Some(
-            self.now
-                .saturating_add(Duration::from_millis(self.link.backoff_ms + jitter)),
-        );
-        self.link.backoff_ms = (self.link.backoff_ms * 2).min(15_000);
-    }
-
-    fn reconnect(&mut self) {
-        self.link.reconnect_at = None;
-        if self.core.is_none() || self.link.state != LinkState::Idle {
-            return;
-        }
-        self.link.conn += 1;
-        self.link.state = LinkState::Connecting(self.link.conn);
-        let master = format!("{}:{}", self.cluster.config().hostname, self.cluster.config().port);
-        self.feed(Input::Connected { master });
-    }
-
-    fn lost_link(&mut self, reason: String) {
-        self.hang_up();
-        self.link.state = LinkState::Idle;
-        self.feed(Input::Disconnected { reason });
-        self.schedule_reconnect();
-    }
-
-    fn deliver(&mut self, p: Packet) {
-        let now = self.now;
-        match p {
-            Packet::Subscribe { conn, call } => {
-                let result = self.cluster.http_subscribe(now, *call);
-                self.net.send_down(now, Packet::Subscribed { conn, result });
-                self.drain_cluster();
-            }
-            Packet::Call { stream, call } => {
-                let kind = call.r#type;
-                let result = self.cluster.http_call(now, Some(&stream), *call);
-                if let Err(e) = &result {
-                    if e.message.starts_with("Failed to validate") || e.status == 501 {
-                        self.fail("calls valid for the master", format!("call {kind:?} rejected: {e}"));
-                    }
-                }
-                self.net.send_down(now, Packet::Answer { stream, result });
-                self.drain_cluster();
-            }
-            Packet::Hangup { stream } => {
-                self.cluster.http_disconnected(now, &stream);
-                self.drain_cluster();
-            }
-            Packet::Subscribed { conn, result } => {
-                let ours = self.core.is_some() && self.link.state == LinkState::Connecting(conn);
-                match (ours, result) {
-                    (true, Ok(stream)) => self.link.state = LinkState::Open { stream },
-                    (true, Err(e)) => {
-                        self.link.state = LinkState::Idle;
-                        self.lost_link(format!("SUBSCRIBE failed: {e}"));
-                    }
-                    (false, Ok(stream)) => {
-                        self.net.send_up(now, Packet::Hangup { stream });
-                    }
-                    (false, Err(_)) => {}
-                }
-            }
-            Packet::Event { stream, event } => {
-                if self.link.state == (LinkState::Open { stream }) {
-                    if event.r#type == Some(EventType::Subscribed as i32) {
-                        self.link.backoff_ms = 1_000;
-                    }
-                    self.feed(Input::MesosEvent(event));
-                }
-            }
-            Packet::Close { stream } => {
-                if self.link.state == (LinkState::Open { stream }) {
-                    self.link.state = LinkState::Idle;
-                    self.lost_link("the subscription stream ended".into());
-                }
-            }
-            Packet::Answer { stream, result } => {
-                if let Err(e) = result {
-                    let ours = self.link.state == LinkState::Open { stream };
-                    if ours && matches!(e.status, 400 | 403 | 503) {
-                        self.lost_link(format!("a call was refused: {e}"));
-                    }
-                }
-            }
-        }
-    }
-
-    fn drain_cluster(&mut self) {
-        while let Some(o) = self.cluster.poll_output() {
-            match o {
-                ClusterOutput::Event { stream, event } => {
-                    self.net.send_down(self.now, Packet::Event { stream, event })
-                }
-                ClusterOutput::CloseStream { stream } => {
-                    self.net.send_down(self.now, Packet::Close { stream })
-                }
-                ClusterOutput::Launch { .. } | ClusterOutput::Kill { .. } => {}
-            }
-        }
-    }
-
     // ---- clients ----
 
     fn client_action(&mut self, a: ClientAction) {
@@ -576,127 +422,9 @@ impl World {
         }
     }
 
-    // ---- faults ----
-
-    /// An agent to hit: mostly one that runs our tasks.
-    fn pick_agent(&mut self) -> usize {
-        let mut busy: Vec<usize> = self
-            .cluster
-            .tasks()
-            .filter(|t| !crate::cluster::is_terminal(t.state))
-            .map(|t| t.agent)
-            .collect();
-        busy.sort_unstable();
-        busy.dedup();
-        if !busy.is_empty() && self.rng.below(5) != 0 {
-            return busy[self.rng.below(busy.len() as u64) as usize];
-        }
-        self.rng.below(self.cluster.agent_count().max(1) as u64) as usize
-    }
-
-    fn apply_fault(&mut self, f: Fault) {
-        let now = self.now;
-        match f {
-            Fault::Clog { ms } => {
-                self.counts.clogs += 1;
-                self.remember(format!("FAULT link clogged for {ms} ms"));
-                self.net.clog(now.saturating_add(Duration::from_millis(ms)));
-            }
-            Fault::Partition { heal_after_ms } => {
-                let i = self.pick_agent();
-                if self.cluster.partition_agent(now, i) {
-                    self.counts.partitions += 1;
-                    self.remember(format!("FAULT agent {i} partitioned (heals after {heal_after_ms:?} ms)"));
-                    let (at, f) = match heal_after_ms {
-                        Some(ms) => (ms, Fault::Heal { agent: i }),
-                        None => (90_000 + self.rng.below(60_000), Fault::Gone { agent: i }),
-                    };
-                    self.plan.push(now.saturating_add(Duration::from_millis(at)), f);
-                }
-            }
-            Fault::Heal { agent } => {
-                self.remember(format!("FAULT agent {agent} healed"));
-                self.cluster.heal_agent(now, agent);
-            }
-            Fault::Gone { agent } => {
-                if self.cluster.mark_agent_gone(now, agent) {
-                    self.counts.gone += 1;
-                    self.remember(format!("FAULT agent {agent} marked gone"));
-                }
-            }
-            Fault::Restart { down_ms } => {
-                let i = self.pick_agent();
-                if self.cluster.restart_agent(now, i, down_ms) {
-                    self.counts.agent_restarts += 1;
-                    self.remember(format!("FAULT agent {i} restarts, down {down_ms} ms"));
-                }
-            }
-            Fault::Maintenance {
-                start_in_ms,
-                duration_ms,
-            } => {
-                let i = self.pick_agent();
-                if self.cluster.schedule_maintenance(now, i, start_in_ms, duration_ms) {
-                    self.counts.maintenance += 1;
-                    self.remember(format!("FAULT agent {i} maintenance in {start_in_ms} ms for {duration_ms} ms"));
-                }
-            }
-            Fault::MasterFailover {
-                election_ms,
-                spread_ms,
-            } => {
-                self.counts.master_failovers += 1;
-                self.remember(format!("FAULT master failover (election {election_ms} ms, agents back within {spread_ms} ms)"));
-                self.cluster.master_failover(now, election_ms, spread_ms);
-            }
-            Fault::Crash { down_ms } => self.crash(down_ms),
-            Fault::CrashAfterIntent { down_ms } => {
-                self.remember("FAULT manager crashes after its next launch intent".into());
-                self.crash_after_intent = Some(down_ms);
-            }
-            Fault::StoreStall { ms } => {
-                self.counts.store_stalls += 1;
-                self.remember(format!("FAULT store stalls for {ms} ms"));
-                self.store.stall(now.saturating_add(Duration::from_millis(ms)));
-            }
-        }
-        self.drain_cluster();
-    }
-
-    /// The faults stop: partitions heal, the network and the store behave, a crashed
-    /// manager comes back; fresh work arrives.
-    fn enter_liveness(&mut self) {
-        self.liveness = true;
-        self.remember("faults stop: liveness phase".into());
-        self.plan.clear();
-        self.crash_after_intent = None;
-        let now = self.now;
-        for i in 0..self.cluster.agent_count() {
-            if self.cluster.agent_health(i) == AgentHealth::Partitioned {
-                self.cluster.heal_agent(now, i);
-            }
-        }
-        let mut latency = self.cluster.config().task_latency.clone();
-        latency.launch_failure_rate = 0.0;
-        self.cluster.set_task_latency(latency);
-        self.net.set_config(NetConfig::perfect());
-        self.net.unclog();
-        self.store.set_latency(now, Latency::between(1, 5));
-        if self.core.is_none() {
-            self.restart_at = Some(now);
-        }
-        self.workload.add_clients(self.cfg.liveness_containers, now);
-        self.checker
-            .enter_liveness(now, self.core_config.offer_hold_timeout_ms);
-        self.drain_cluster();
-    }
-
     fn summary(&self) -> RunSummary {
         let first: Vec<Instant> = self.checker.first_running().collect();
-        let time_to_all_running = first
-            .iter()
-            .max()
-            .map(|t| t.saturating_since(self.start));
+        let time_to_all_running = first.iter().max().map(|t| t.saturating_since(self.start));
         let running = self.core.as_ref().map_or(0, |c| {
             c.manager()
                 .containers()
@@ -726,102 +454,5 @@ impl World {
             cluster: self.cluster.stats().clone(),
             workload: self.workload.stats().clone(),
         }
-    }
-}
-
-/// A short line about an input, for a failure report.
-fn describe_input(input: &Input) -> String {
-    fn cut(s: String) -> String {
-        if s.len() > 200 {
-            let mut end = 200;
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            format!("{}…", &s[..end])
-        } else {
-            s
-        }
-    }
-    match input {
-        Input::MesosEvent(e) => {
-            let kind = e
-                .r#type
-                .and_then(|t| EventType::try_from(t).ok())
-                .map_or("?".to_string(), |t| t.as_str_name().to_string());
-            let detail = if let Some(o) = &e.offers {
-                format!("{} offer(s)", o.offers.len())
-            } else if let Some(u) = &e.update {
-                let s = &u.status;
-                format!(
-                    "{} {:?} uuid={} {}",
-                    s.task_id.value,
-                    mesoswarm_proto::v1::TaskState::try_from(s.state),
-                    s.uuid.is_some(),
-                    s.message.clone().unwrap_or_default()
-                )
-            } else if let Some(r) = &e.rescind {
-                r.offer_id.value.clone()
-            } else if let Some(err) = &e.error {
-                err.message.clone()
-            } else {
-                String::new()
-            };
-            cut(format!("event {kind} {detail}"))
-        }
-        Input::Docker { id, request } => cut(format!("docker #{id} {}", describe_request(request))),
-        other => cut(format!("{other:?}")),
-    }
-}
-
-/// A short line about an output, for a full trace.
-fn describe_output(o: &Output) -> Option<String> {
-    Some(match o {
-        Output::Call(c) => {
-            let kind = c
-                .r#type
-                .and_then(|t| CallType::try_from(t).ok())
-                .map_or("?".to_string(), |t| t.as_str_name().to_string());
-            let detail = if let Some(a) = &c.accept {
-                let tasks: Vec<&str> = a
-                    .operations
-                    .iter()
-                    .flat_map(|op| op.launch.iter().flat_map(|l| &l.task_infos))
-                    .map(|t| t.task_id.value.as_str())
-                    .collect();
-                format!("{:?} {tasks:?}", a.offer_ids.iter().map(|o| &o.value).collect::<Vec<_>>())
-            } else if let Some(d) = &c.decline {
-                format!("{} offer(s)", d.offer_ids.len())
-            } else if let Some(k) = &c.kill {
-                k.task_id.value.clone()
-            } else if let Some(a) = &c.acknowledge {
-                format!("{} {:02x?}", a.task_id.value, &a.uuid[..a.uuid.len().min(4)])
-            } else if let Some(r) = &c.reconcile {
-                format!("{:?}", r.tasks.iter().map(|t| &t.task_id.value).collect::<Vec<_>>())
-            } else {
-                String::new()
-            };
-            format!("  -> call {kind} {detail}")
-        }
-        Output::Docker { id, response } => {
-            let mut s = crate::trace::canonical_response(response);
-            s.truncate(160);
-            format!("  -> docker #{id} {s}")
-        }
-        Output::Event(e) => format!("  -> event {} {}", e.action, e.name),
-        Output::Reconnect { reason } => format!("  -> reconnect: {reason}"),
-        Output::Persist { .. } => return None,
-        Output::Log { level, message } => {
-            if *level < mesoswarm_core::manager::LogLevel::Info {
-                return None;
-            }
-            format!("  -> log {level:?}: {message}")
-        }
-    })
-}
-
-fn describe_request(r: &DockerRequest) -> String {
-    match r {
-        DockerRequest::ContainerCreate { name, .. } => format!("create name={name:?}"),
-        other => format!("{other:?}"),
     }
 }

@@ -1,0 +1,143 @@
+//! Regressions found by the simulator (`simulations/regressions.txt`): tasks Mesos stops
+//! telling us about must not stay alive forever in the manager.
+
+mod support;
+
+use mesoswarm_core::docker::request::DockerRequest;
+use mesoswarm_core::docker::response::DockerResponse;
+use mesoswarm_core::Config;
+use mesoswarm_proto::scheduler::call::Type;
+use mesoswarm_proto::v1::TaskState;
+use support::*;
+
+/// A started container whose task Mesos accepted (no update yet).
+fn launched_container(h: &mut Harness) -> (String, String, u64) {
+    h.subscribe();
+    h.event(offers(vec![offer("O1", "S1", 4.0, 4096.0)]));
+    let id = h.create(Some("web"), spec("busybox"));
+    let (start, outs) = h.start(&id);
+    let task = launched(&outs).pop().expect("launched").task_id.value;
+    (id, task, start)
+}
+
+#[test]
+fn an_unreachable_task_is_reconciled_until_mesos_answers_otherwise() {
+    // The launch never reached the partitioned agent: Mesos says UNREACHABLE, and when the
+    // agent is back it reports only the tasks it has, so nothing more comes unless we ask.
+    let mut h = Harness::new(Config::default());
+    let (_, task, start) = launched_container(&mut h);
+    let outs = h.event(update(
+        &task,
+        "S1",
+        TaskState::TaskUnreachable,
+        None,
+        "health check timed out",
+    ));
+    assert!(calls_of(&outs, Type::Reconcile).is_empty());
+    let outs = h.advance_ms(h.m.config().reconcile_retry_min_ms);
+    let asked = calls_of(&outs, Type::Reconcile);
+    assert_eq!(asked.len(), 1, "{outs:?}");
+    let named = &asked[0].reconcile.as_ref().unwrap().tasks;
+    assert_eq!(named[0].task_id.value, task);
+    assert_eq!(named[0].agent_id.as_ref().unwrap().value, "S1");
+    // Still unreachable: asked again later.
+    h.event(update(
+        &task,
+        "S1",
+        TaskState::TaskUnreachable,
+        None,
+        "Reconciliation: Task is unreachable",
+    ));
+    let outs = h.advance_ms(2 * h.m.config().reconcile_retry_min_ms + 1);
+    assert_eq!(calls_of(&outs, Type::Reconcile).len(), 1);
+    // The agent came back without it: TASK_GONE, and the container is placed again.
+    h.event(offers(vec![offer("O2", "S2", 4.0, 4096.0)]));
+    let outs = h.event(update(
+        &task,
+        "S1",
+        TaskState::TaskGone,
+        None,
+        "Reconciliation: Task is unknown to the agent",
+    ));
+    let again = launched(&outs);
+    assert_eq!(again.len(), 1, "relaunched: {outs:?}");
+    assert_ne!(again[0].task_id.value, task);
+    let outs = h.event(update(
+        &again[0].task_id.value,
+        "S2",
+        TaskState::TaskRunning,
+        Some(3),
+        "",
+    ));
+    assert_eq!(response(&outs, start), Some(DockerResponse::NoContent));
+    // Answered: no more reconciliation of the old task.
+    let outs = h.advance_ms(h.m.config().reconcile_retry_max_ms + 1);
+    assert!(calls_of(&outs, Type::Reconcile).iter().all(|c| c
+        .reconcile
+        .as_ref()
+        .unwrap()
+        .tasks
+        .iter()
+        .all(|t| t.task_id.value != task)));
+}
+
+#[test]
+fn a_task_mesos_reports_unknown_no_longer_blocks_start_stop_or_rm() {
+    // After a master failover, a task on an agent the new master has no record of (it was
+    // removed) is TASK_UNKNOWN: it is over for the manager.
+    let mut h = Harness::new(Config::default());
+    let (id, task, _) = launched_container(&mut h);
+    h.event(update(&task, "S1", TaskState::TaskRunning, Some(1), ""));
+    h.event(update(
+        &task,
+        "S1",
+        TaskState::TaskUnknown,
+        None,
+        "Reconciliation: Task is unknown",
+    ));
+    let c = h.m.containers().find(|c| c.id.to_hex() == id).unwrap();
+    assert!(!c.has_live_task());
+    // stop: nothing to stop.
+    let (stop, outs) = h.docker(DockerRequest::ContainerStop {
+        container: id.clone(),
+        timeout_secs: Some(1),
+        signal: None,
+    });
+    assert_eq!(response(&outs, stop), Some(DockerResponse::NotModified));
+    assert!(calls_of(&outs, Type::Kill).is_empty());
+    // start: a new task.
+    h.event(offers(vec![offer("O2", "S2", 4.0, 4096.0)]));
+    let (_, outs) = h.start(&id);
+    let again = launched(&outs);
+    assert_eq!(again.len(), 1);
+    h.event(update(
+        &again[0].task_id.value,
+        "S2",
+        TaskState::TaskRunning,
+        Some(2),
+        "",
+    ));
+    h.docker(DockerRequest::ContainerKill {
+        container: id.clone(),
+        signal: None,
+    });
+    h.event(update(
+        &again[0].task_id.value,
+        "S2",
+        TaskState::TaskKilled,
+        Some(4),
+        "",
+    ));
+    // rm without -f works once nothing runs.
+    let (rm, outs) = h.docker(DockerRequest::ContainerRemove {
+        container: id.clone(),
+        force: false,
+        volumes: false,
+    });
+    assert_eq!(response(&outs, rm), Some(DockerResponse::NoContent));
+    // A late terminal update of the unknown task changes nothing and is not a second exit.
+    let outs = h.event(update(&task, "S1", TaskState::TaskGone, None, ""));
+    assert!(outs
+        .iter()
+        .all(|o| !matches!(o, mesoswarm_core::manager::Output::Event(_))));
+}
