@@ -141,3 +141,31 @@ fn a_task_mesos_reports_unknown_no_longer_blocks_start_stop_or_rm() {
         .iter()
         .all(|o| !matches!(o, mesoswarm_core::manager::Output::Event(_))));
 }
+
+#[test]
+fn a_task_that_runs_after_mesos_reported_it_gone_is_killed() {
+    // A KILL that overtakes its task's ACCEPT (calls go on separate connections) gets
+    // TASK_GONE from the master; then the ACCEPT arrives and the task runs after all.
+    let mut h = Harness::new(Config::default());
+    let (id, task, _) = launched_container(&mut h);
+    let (_, outs) = h.docker(DockerRequest::ContainerKill {
+        container: id.clone(),
+        signal: None,
+    });
+    assert_eq!(calls_of(&outs, Type::Kill).len(), 1);
+    h.event(update(
+        &task,
+        "S1",
+        TaskState::TaskGone,
+        None,
+        "Reconciliation: Task is unknown to the agent",
+    ));
+    let outs = h.event(update(&task, "S1", TaskState::TaskRunning, Some(5), ""));
+    let kills = calls_of(&outs, Type::Kill);
+    assert_eq!(kills.len(), 1, "{outs:?}");
+    assert_eq!(kills[0].kill.as_ref().unwrap().task_id.value, task);
+    // It stays ended for the client, and the update is still acknowledged.
+    let c = h.m.containers().find(|c| c.id.to_hex() == id).unwrap();
+    assert!(!c.has_live_task());
+    assert_eq!(calls_of(&outs, Type::Acknowledge).len(), 1);
+}

@@ -272,9 +272,4 @@ impl FaultPlan {
     pub fn clear(&mut self) {
         self.queue.clear();
     }
-
-    /// Faults not applied yet.
-    pub fn remaining(&self) -> usize {
-        self.queue.len()
-    }
 }

@@ -1,9 +1,9 @@
 //! The network between the manager's shell and the master, with seeded faults.
 //!
-//! Calls are separate HTTP requests: each is delayed on its own (so they can overtake each
-//! other), lost before it reaches the master (the shell sees the request fail and sends it
-//! again), or duplicated (a shell retrying an idempotent POST whose answer it lost; never an
-//! ACCEPT). Answers to calls may be lost. The subscription is one TCP stream:
+//! Calls travel in order on one connection per subscription, as the Mesos scheduler library
+//! sends them: delayed, lost (the connection breaks; the shell sends the call and those
+//! after it again, in order), or duplicated (a call whose answer was lost, sent again; never
+//! an ACCEPT). Answers to calls may be lost. A SUBSCRIBE may be lost (the shell reconnects). The subscription is one TCP stream:
 //! events arrive in order, delayed; a "dropped" event breaks the stream (the manager sees
 //! EOF, the master sees the connection close); an event may be delivered twice. A clog
 //! holds every message until it ends.
@@ -172,26 +172,54 @@ impl Network {
             .max(self.clog_until)
     }
 
-    /// Sends a message from the manager to the master. False if it was lost on the way
-    /// (the sender's HTTP request fails: it may try again).
+    /// Sends a message from the manager to the master. False if a SUBSCRIBE was lost on
+    /// the way (its HTTP request fails: the shell reconnects). Other calls travel in order
+    /// on the subscription's call connection, as the Mesos scheduler library sends them:
+    /// when one is lost the connection breaks and the shell sends it (and everything after
+    /// it) again, later but still in order; a call whose answer was lost may arrive twice.
     pub fn send_up(&mut self, now: Instant, p: Packet) -> bool {
         self.stats.sent += 1;
-        let reliable = matches!(p, Packet::Hangup { .. });
-        if !reliable && self.chance(self.cfg.drop_rate) {
-            self.stats.dropped += 1;
-            return false;
+        match &p {
+            Packet::Hangup { .. } => {
+                let at = self.arrival(now);
+                self.queue.push(at, p);
+            }
+            Packet::Subscribe { .. } => {
+                if self.chance(self.cfg.drop_rate) {
+                    self.stats.dropped += 1;
+                    return false;
+                }
+                let at = self.arrival(now);
+                self.queue.push(at, p);
+            }
+            Packet::Call { stream, call } => {
+                let channel = format!("calls {stream}");
+                if self.chance(self.cfg.drop_rate) {
+                    self.stats.dropped += 1;
+                    let retry = 200 + self.rng.below(2_000);
+                    let tail = self
+                        .stream_tail
+                        .get(&channel)
+                        .copied()
+                        .unwrap_or(now)
+                        .max(now);
+                    self.stream_tail.insert(
+                        channel.clone(),
+                        tail.saturating_add(std::time::Duration::from_millis(retry)),
+                    );
+                }
+                // Never an ACCEPT twice: Mesos answers a repeated ACCEPT with TASK_DROPPED
+                // for the tasks the first one launched, so a shell must not send it again.
+                let dup =
+                    call.r#type != Some(CallType::Accept as i32) && self.chance(self.cfg.dup_rate);
+                if dup {
+                    self.stats.duplicated += 1;
+                    self.push_in_order(now, &channel, p.clone());
+                }
+                self.push_in_order(now, &channel, p);
+            }
+            _ => self.send_down(now, p),
         }
-        // A retried POST. Never an ACCEPT: Mesos answers a repeated ACCEPT with
-        // TASK_DROPPED for tasks the first one launched, so a shell must not retry it.
-        let dup = matches!(&p, Packet::Call { call, .. } if call.r#type != Some(CallType::Accept as i32))
-            && self.chance(self.cfg.dup_rate);
-        if dup {
-            self.stats.duplicated += 1;
-            let at = self.arrival(now);
-            self.queue.push(at, p.clone());
-        }
-        let at = self.arrival(now);
-        self.queue.push(at, p);
         true
     }
 

@@ -53,11 +53,6 @@ impl Ranges {
         })
     }
 
-    /// Whether `v` is in the set.
-    pub fn contains_value(&self, v: u64) -> bool {
-        self.contains(&Ranges(vec![(v, v)]))
-    }
-
     /// The union of both sets.
     pub fn union(&self, other: &Ranges) -> Ranges {
         Ranges::new(self.0.iter().chain(other.0.iter()).copied())

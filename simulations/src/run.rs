@@ -62,6 +62,39 @@ impl Default for RunConfig {
     }
 }
 
+impl RunConfig {
+    /// The command line that runs this configuration.
+    pub fn command(&self) -> String {
+        let mut cmd = format!(
+            "cargo run -p mesoswarm-sim --release -- run --seed {} --agents {} --containers {} --faults {} --duration {} --liveness {} --core {}",
+            self.seed,
+            self.agents,
+            self.containers,
+            self.faults.name(),
+            format_duration_ms(self.duration_ms),
+            format_duration_ms(self.liveness_ms),
+            self.core.name()
+        );
+        if self.agent_resources != AgentResources::default() {
+            cmd.push_str(&format!(" --resources '{}'", self.agent_resources));
+        }
+        cmd
+    }
+}
+
+/// The shortest of `1h`, `30m`, `90s`, `500ms` that is exact.
+pub fn format_duration_ms(ms: u64) -> String {
+    if ms % 3_600_000 == 0 && ms > 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 && ms > 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1_000 == 0 {
+        format!("{}s", ms / 1_000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 /// How many faults of each kind a run applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FaultCounts {
@@ -88,6 +121,8 @@ pub struct FaultCounts {
 /// What one run did and found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
+    /// What was run.
+    pub config: RunConfig,
     /// The seed.
     pub seed: u64,
     /// The fault profile.
@@ -207,15 +242,7 @@ impl fmt::Display for RunSummary {
             for l in &self.last_inputs {
                 writeln!(f, "    {l}")?;
             }
-            writeln!(
-                f,
-                "  reproduce: cargo run -p mesoswarm-sim --release -- run --seed {} --agents {} --containers {} --faults {} --core {}",
-                self.seed,
-                self.agents,
-                self.containers,
-                self.faults.name(),
-                self.core.name()
-            )?;
+            writeln!(f, "  reproduce: {}", self.config.command())?;
         }
         Ok(())
     }

@@ -137,9 +137,4 @@ impl Store {
         );
         out
     }
-
-    /// Writes completed so far.
-    pub fn writes(&self) -> u64 {
-        self.writes
-    }
 }

@@ -57,9 +57,4 @@ impl<T> TimerQueue<T> {
     pub fn clear(&mut self) {
         self.queue.clear();
     }
-
-    /// Keeps only the entries `keep` accepts.
-    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        self.queue.retain(|_, t| keep(t));
-    }
 }

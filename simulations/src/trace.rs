@@ -121,18 +121,20 @@ impl TraceHash {
     }
 
     fn offer(&mut self, o: &Offer) {
+        fn role(a: Option<&mesoswarm_proto::v1::resource::AllocationInfo>) -> &[u8] {
+            a.and_then(|a| a.role.as_deref()).unwrap_or("").as_bytes()
+        }
         self.write_field(o.id.value.as_bytes());
         self.write_field(o.framework_id.value.as_bytes());
         self.write_field(o.agent_id.value.as_bytes());
         self.write_field(o.hostname.as_bytes());
-        let role = |r: &Option<String>| r.as_deref().unwrap_or("").as_bytes().to_vec();
-        self.write_field(&role(&o.allocation_info.as_ref().and_then(|a| a.role.clone())));
+        self.write_field(role(o.allocation_info.as_ref()));
         self.write_u64(o.resources.len() as u64);
         for r in &o.resources {
             self.write_field(r.name.as_bytes());
             self.write_u64(r.r#type as u64);
             self.write_field(crate::resources::role_of(r).as_bytes());
-            self.write_field(&role(&r.allocation_info.as_ref().and_then(|a| a.role.clone())));
+            self.write_field(role(r.allocation_info.as_ref()));
             if let Some(sc) = r.scalar {
                 self.write_u64(sc.value.to_bits());
             }

@@ -440,13 +440,6 @@ impl Workload {
         self.by_request.keys().copied()
     }
 
-    /// Whether every client finished its script.
-    pub fn all_done(&self) -> bool {
-        self.clients
-            .iter()
-            .all(|c| c.done || (c.script.is_empty() && c.busy.is_none()))
-    }
-
     /// What the clients saw.
     pub fn stats(&self) -> &WorkloadStats {
         &self.stats

@@ -82,6 +82,21 @@ impl Manager {
         let Some(t) = e.c.task.as_mut() else { return };
         let accepted = t.state.is_none_or(|old| old.accepts(state));
         if !accepted {
+            if t.state.is_some_and(TaskState::is_over) && !state.is_over() {
+                // Mesos told us the task ended (TASK_GONE for a KILL that overtook its
+                // ACCEPT, for example), yet it runs: we have moved on, so it must not.
+                let (task, agent) = (t.task_id.clone(), t.agent_id.clone());
+                if let Some(fw) = self.framework_id.clone() {
+                    self.log(
+                        LogLevel::Warn,
+                        format!(
+                            "task {task} reported {} after it ended: killing it",
+                            state.name()
+                        ),
+                    );
+                    self.send(calls::kill(&fw, &task, agent.as_deref(), 0));
+                }
+            }
             return; // a duplicate or stale update: already applied
         }
         let was_live = t.state.is_none_or(|s| !s.is_over());

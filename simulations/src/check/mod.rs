@@ -192,7 +192,7 @@ impl Checker {
 
     /// The faults stopped: from now on, liveness bounds apply.
     pub fn enter_liveness(&mut self, now: Instant, hold_timeout_ms: u64) {
-        self.offers.enter_liveness(hold_timeout_ms);
+        self.offers.enter_liveness(now, hold_timeout_ms);
         self.liveness.enter(now);
     }
 

@@ -37,6 +37,8 @@ pub struct Offers {
     arrivals: VecDeque<Instant>,
     open_since: BTreeSet<(Instant, String)>,
     hold_limit_ms: Option<u64>,
+    /// When the liveness phase started: offers held since before count from then.
+    since: Instant,
     now: Instant,
 }
 
@@ -264,8 +266,9 @@ impl Offers {
         self.void_all();
     }
 
-    pub fn enter_liveness(&mut self, hold_timeout_ms: u64) {
+    pub fn enter_liveness(&mut self, now: Instant, hold_timeout_ms: u64) {
         self.hold_limit_ms = Some(hold_timeout_ms);
+        self.since = now;
     }
 
     /// In the liveness phase: the oldest open offer is not older than the hold timeout
@@ -278,7 +281,7 @@ impl Offers {
         let Some((since, id)) = self.open_since.iter().next() else {
             return Ok(0);
         };
-        let held = ctx.now.saturating_since(*since);
+        let held = ctx.now.saturating_since((*since).max(self.since));
         if held > Duration::from_millis(limit + b.offer_hold_slack_ms) {
             return violation(
                 "no offer held past its timeout",

@@ -58,8 +58,8 @@ pub struct World {
     crash_now: Option<u64>,
     counts: FaultCounts,
     violation_at: Option<(Duration, u64)>,
-    /// Requests whose HTTP send failed, to send again (the shell's retry).
-    resend: crate::timers::TimerQueue<Packet>,
+    /// SUBSCRIBE requests whose HTTP send failed: the shell learns it a little later.
+    failed_subscribes: crate::timers::TimerQueue<Packet>,
 }
 
 /// Builds the checkers' view of the world from its fields (a macro, so that the checker
@@ -153,7 +153,7 @@ impl World {
             crash_now: None,
             counts: FaultCounts::default(),
             violation_at: None,
-            resend: crate::timers::TimerQueue::default(),
+            failed_subscribes: crate::timers::TimerQueue::default(),
             cfg,
         }
     }
@@ -213,7 +213,7 @@ impl World {
         take(self.store.next_deadline());
         take(self.workload.next_deadline());
         take(self.link.reconnect_at);
-        take(self.resend.next_deadline());
+        take(self.failed_subscribes.next_deadline());
         take(self.core.as_ref().and_then(|c| c.poll_timeout()));
         next
     }
@@ -233,10 +233,11 @@ impl World {
         while let Some(p) = self.net.poll(now) {
             self.deliver(p);
         }
-        while let Some((_, p)) = self.resend.pop_due(now) {
-            self.resend_packet(p);
+        while let Some((_, p)) = self.failed_subscribes.pop_due(now) {
+            self.subscribe_failed(p);
         }
         if let Some(up_to) = self.store.poll(now) {
+            eprintln!("DBG {:?} durable up_to {up_to}", now);
             self.feed(Input::Persisted { up_to });
         }
         for action in self.workload.poll(now) {
@@ -325,6 +326,11 @@ impl World {
                         }
                     }
                 }
+                if let Record::Container(c) = &record {
+                    if c.id.to_hex().starts_with("5efd0ea77c52") {
+                        eprintln!("DBG {:?} persist seq {seq} task {:?}", self.now, c.task.as_ref().map(|t| (&t.task_id, t.state)));
+                    }
+                }
                 self.store.write(self.now, seq, record);
             }
             Output::Call(call) => self.link_send(call),
@@ -379,7 +385,7 @@ impl World {
         self.hang_up();
         self.core = None;
         self.link.reconnect_at = None;
-        self.resend.clear();
+        self.failed_subscribes.clear();
         self.store.crash();
         for id in self.workload.on_crash(self.now) {
             self.checker.on_give_up(id);
@@ -432,6 +438,7 @@ impl World {
                 .count()
         });
         RunSummary {
+            config: self.cfg.clone(),
             seed: self.cfg.seed,
             faults: self.cfg.faults,
             core: self.cfg.core,

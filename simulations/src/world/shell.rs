@@ -43,33 +43,22 @@ impl World {
         }
     }
 
-    /// Sends a request; if it never reaches the master, the shell learns so shortly after
-    /// (the HTTP request fails) and tries again.
+    /// Sends a request; a SUBSCRIBE that never reaches the master fails shortly after (the
+    /// HTTP request errors), and the shell reconnects.
     pub(super) fn send_packet(&mut self, p: Packet) {
         if !self.net.send_up(self.now, p.clone()) {
             let ms = 200 + self.rng.below(2_000);
-            self.resend
+            self.failed_subscribes
                 .push(self.now.saturating_add(Duration::from_millis(ms)), p);
         }
     }
 
-    pub(super) fn resend_packet(&mut self, p: Packet) {
-        match &p {
-            // The SUBSCRIBE request failed: disconnected, reconnect with backoff.
-            Packet::Subscribe { conn, .. }
-                if self.core.is_some() && self.link.state == LinkState::Connecting(*conn) =>
-            {
+    pub(super) fn subscribe_failed(&mut self, p: Packet) {
+        if let Packet::Subscribe { conn, .. } = p {
+            if self.core.is_some() && self.link.state == LinkState::Connecting(conn) {
                 self.link.state = LinkState::Idle;
                 self.lost_link("SUBSCRIBE failed: connection reset".into());
             }
-            Packet::Call { stream, .. } => {
-                let current =
-                    matches!(&self.link.state, LinkState::Open { stream: s } if s == stream);
-                if current && self.core.is_some() {
-                    self.send_packet(p);
-                }
-            }
-            _ => {}
         }
     }
 
