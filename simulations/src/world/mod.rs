@@ -237,7 +237,6 @@ impl World {
             self.subscribe_failed(p);
         }
         if let Some(up_to) = self.store.poll(now) {
-            eprintln!("DBG {:?} durable up_to {up_to}", now);
             self.feed(Input::Persisted { up_to });
         }
         for action in self.workload.poll(now) {
@@ -324,11 +323,6 @@ impl World {
                         if let Some(down) = self.crash_after_intent.take() {
                             self.crash_now = Some(down);
                         }
-                    }
-                }
-                if let Record::Container(c) = &record {
-                    if c.id.to_hex().starts_with("5efd0ea77c52") {
-                        eprintln!("DBG {:?} persist seq {seq} task {:?}", self.now, c.task.as_ref().map(|t| (&t.task_id, t.state)));
                     }
                 }
                 self.store.write(self.now, seq, record);
