@@ -2,7 +2,7 @@
 //! kill, restart, wait or removal, the way scripts and docker-compose do: in bursts, named
 //! and unnamed, retrying what got no answer (a create again with the same name).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use mesoswarm_core::docker::error::ApiError;
@@ -118,7 +118,7 @@ pub struct Workload {
     clients: Vec<Client>,
     due: TimerQueue<(usize, Wake)>,
     by_request: BTreeMap<RequestId, usize>,
-    waits: BTreeMap<RequestId, usize>,
+    waits: BTreeSet<RequestId>,
     next_request: RequestId,
     out: Vec<ClientAction>,
     stats: WorkloadStats,
@@ -132,7 +132,7 @@ impl Workload {
             clients: Vec::new(),
             due: TimerQueue::default(),
             by_request: BTreeMap::new(),
-            waits: BTreeMap::new(),
+            waits: BTreeSet::new(),
             next_request: 1,
             out: Vec::new(),
             stats: WorkloadStats::default(),
@@ -300,7 +300,7 @@ impl Workload {
         if step == Step::WaitThenStop {
             let wid = self.next_request;
             self.next_request += 1;
-            self.waits.insert(wid, k);
+            self.waits.insert(wid);
             self.stats.requests += 1;
             self.out.push(ClientAction::Send(
                 wid,
@@ -360,10 +360,9 @@ impl Workload {
 
     /// The manager answered request `id`.
     pub fn on_response(&mut self, now: Instant, id: RequestId, response: &DockerResponse) {
-        if let Some(k) = self.waits.get(&id).copied() {
+        if self.waits.contains(&id) {
             if !matches!(response, DockerResponse::WaitPending) {
                 self.waits.remove(&id);
-                let _ = k;
             }
             return;
         }
@@ -415,14 +414,14 @@ impl Workload {
         for id in &pending {
             self.on_refused(now, *id);
         }
-        let waits: Vec<RequestId> = std::mem::take(&mut self.waits).into_keys().collect();
+        let waits: Vec<RequestId> = std::mem::take(&mut self.waits).into_iter().collect();
         pending.into_iter().chain(waits).collect()
     }
 
     /// A request failed without an answer (the connection broke or was refused): the
     /// client tries again later.
     pub fn on_refused(&mut self, now: Instant, id: RequestId) {
-        if self.waits.remove(&id).is_some() {
+        if self.waits.remove(&id) {
             return;
         }
         let Some(k) = self.by_request.remove(&id) else {

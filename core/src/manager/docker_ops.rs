@@ -20,6 +20,12 @@ impl Manager {
             self.respond(id, e.into());
             return;
         }
+        // What inspect and ps show must be durable: a client must not see a state that a
+        // crash would take back (it would then be shown an older one).
+        let durable_view = matches!(
+            request,
+            DockerRequest::ContainerInspect { .. } | DockerRequest::ContainerList(_)
+        );
         let result = match request {
             DockerRequest::Info => Ok(Some(self.info())),
             DockerRequest::ContainerCreate {
@@ -60,6 +66,9 @@ impl Manager {
             DockerRequest::Events(q) => Ok(Some(self.events_history(&q))),
         };
         match result {
+            Ok(Some(response)) if durable_view => {
+                self.after_durable(Output::Docker { id, response })
+            }
             Ok(Some(response)) => self.respond(id, response),
             Ok(None) => {}
             Err(e) => self.respond(id, DockerResponse::Error(e)),

@@ -180,24 +180,23 @@ impl Manager {
         self.timers.cancel(&Timer::TaskTimeout(id));
         // The intent is persisted before its ACCEPT may leave.
         let seq = self.persist_container(&id);
-        let accept = self.accepts.entry(offer_id.clone()).or_default();
-        let first = accept.tasks.is_empty();
-        accept.tasks.push((id, info));
-        if first {
-            self.deferred
-                .push_back((seq, Deferred::Accept { offer_id }));
-        } else {
-            // Move the release point of this offer's ACCEPT behind the newest intent.
-            if let Some(pos) = self
+        self.accepts
+            .entry(offer_id.clone())
+            .or_default()
+            .tasks
+            .push((id, info));
+        // The offer's ACCEPT leaves once the newest intent on it is durable. Look for its
+        // release point in the queue, not at the task list: a launch cancelled before its
+        // ACCEPT left empties the list but leaves the (earlier) release point behind.
+        let pending = self
+            .deferred
+            .iter()
+            .position(|(_, d)| matches!(d, Deferred::Accept { offer_id: o } if *o == offer_id));
+        match pending.and_then(|pos| self.deferred.remove(pos)) {
+            Some((_, d)) => self.deferred.push_back((seq, d)),
+            None => self
                 .deferred
-                .iter()
-                .position(|(_, d)| matches!(d, Deferred::Accept { offer_id: o } if *o == offer_id))
-            {
-                let item = self.deferred.remove(pos);
-                if let Some((_, d)) = item {
-                    self.deferred.push_back((seq, d));
-                }
-            }
+                .push_back((seq, Deferred::Accept { offer_id })),
         }
     }
 

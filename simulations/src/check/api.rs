@@ -11,7 +11,7 @@ use mesoswarm_core::ids::ContainerId;
 use mesoswarm_core::manager::Output;
 
 use super::tasks::Tasks;
-use super::{Ctx, Violation};
+use super::Violation;
 
 /// What a client last saw of a container in inspect.
 #[derive(Clone, Debug, Default)]
@@ -63,12 +63,7 @@ impl Api {
         self.names.retain(|_, v| *v != id);
     }
 
-    pub fn on_output(
-        &mut self,
-        ctx: &Ctx<'_>,
-        tasks: &Tasks,
-        output: &Output,
-    ) -> Result<u64, Violation> {
+    pub fn on_output(&mut self, tasks: &Tasks, output: &Output) -> Result<u64, Violation> {
         match output {
             Output::Docker { id, response } => {
                 let Some(request) = self.requests.get(id).cloned() else {
@@ -124,7 +119,6 @@ impl Api {
                     "destroy" => h.destroyed = true,
                     _ => {}
                 }
-                let _ = ctx;
                 Ok(1)
             }
             _ => Ok(0),

@@ -148,7 +148,7 @@ impl Checker {
         self.record(r);
         let r = self.tasks.on_output(ctx, output);
         self.record(r);
-        let r = self.api.on_output(ctx, &self.tasks, output);
+        let r = self.api.on_output(&self.tasks, output);
         self.record(r);
         if let Output::Docker { id, response } = output {
             self.liveness.on_answer(ctx.now, *id, response);
