@@ -8,6 +8,7 @@ use mesoswarm_core::Manager;
 use crate::cli::{Common, HostSpec, MasterSpec};
 use crate::docker_server::{serve_docker_api, ServerLimits};
 use crate::driver::{spawn_driver, DriverLimits, LINK_CHANNEL_CAPACITY};
+use crate::engine::EngineResolver;
 use crate::mesos::{spawn_link, Credential, MasterSource, MesosClientConfig};
 use crate::options::ClusterOptions;
 use crate::runtime::{Listener, Runtime};
@@ -25,6 +26,8 @@ pub struct Plan {
     pub store: Store,
     /// Largest Docker request body.
     pub max_body_bytes: usize,
+    /// Where each agent's Docker engine is, for the proxied container operations.
+    pub engines: EngineResolver,
 }
 
 impl Plan {
@@ -53,10 +56,14 @@ impl Plan {
         };
         Ok(Plan {
             hosts,
-            options,
             masters,
             store,
             max_body_bytes: common.max_body_bytes,
+            engines: EngineResolver {
+                fixed: None,
+                default_port: options.docker_port,
+            },
+            options,
         })
     }
 }
@@ -91,6 +98,7 @@ pub async fn run<R: Runtime>(
         masters,
         store,
         max_body_bytes,
+        engines: _engines,
     } = plan;
     for note in &options.notes {
         tracing::warn!("{note}");

@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod dev;
 pub mod docker_server;
 pub mod driver;
+pub mod engine;
 pub mod mesos;
 pub mod options;
 pub mod runtime;
