@@ -49,6 +49,10 @@ pub struct TaskRecord {
     pub agent_hostname: Option<String>,
     /// The latest state Mesos reported (`None` before the first update).
     pub state: Option<TaskState>,
+    /// That agent's `docker_port` attribute: its engine listens there instead of on the
+    /// cluster's `mesos.dockerport`.
+    #[serde(default)]
+    pub agent_docker_port: Option<u16>,
     /// The agent-side Docker container id, from the docker inspect JSON in `TaskStatus.data`.
     pub docker_id: Option<String>,
     /// Host ports taken from the offer for each published container port.

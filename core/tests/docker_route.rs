@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mesoswarm_core::container::DockerStatus;
+use mesoswarm_core::docker::proxy_route::{ProxyOp, ProxyRoute};
 use mesoswarm_core::docker::request::{ContainerFilters, WaitCondition};
 use mesoswarm_core::docker::route::{payload_too_large, route_with_limits, RouteLimits};
 use mesoswarm_core::docker::{route, ApiVersion, DockerRequest, Routed, DEFAULT_MAX_BODY_BYTES};
@@ -21,6 +22,7 @@ fn answer(method: &str, uri: &str, body: &str) -> Response<Bytes> {
     match route(&req(method, uri, body)) {
         Routed::Answer(r) => r,
         Routed::Core { request, .. } => panic!("{method} {uri} went to the core as {request:?}"),
+        Routed::Proxy { route, .. } => panic!("{method} {uri} was proxied as {route:?}"),
     }
 }
 
@@ -32,6 +34,7 @@ fn core_versioned(method: &str, uri: &str, body: &str) -> (DockerRequest, ApiVer
     match route(&req(method, uri, body)) {
         Routed::Core { request, version } => (request, version),
         Routed::Answer(r) => panic!("{method} {uri} was answered {}: {:?}", r.status(), r.body()),
+        Routed::Proxy { route, .. } => panic!("{method} {uri} was proxied as {route:?}"),
     }
 }
 
@@ -143,13 +146,13 @@ fn unknown_and_unimplemented_routes_are_404_naming_the_route() {
         ("GET", "/networks", "GET /networks"),
         (
             "POST",
-            "/v1.44/containers/web/pause",
-            "POST /containers/web/pause",
+            "/v1.44/containers/web/commit",
+            "POST /containers/web/commit",
         ),
         (
-            "GET",
+            "POST",
             "/containers/web/logs?stdout=1",
-            "GET /containers/web/logs",
+            "POST /containers/web/logs",
         ),
         ("POST", "/build/prune", "POST /build/prune"),
         ("GET", "/nonsense", "GET /nonsense"),
@@ -180,15 +183,21 @@ fn a_wrong_method_on_a_known_path_is_404_like_moby() {
 }
 
 #[test]
-fn attach_goes_to_the_core_and_the_websocket_variant_is_refused_with_501() {
-    match core_versioned(
-        "POST",
-        "/containers/web/attach?stderr=1&stdout=1&stream=1",
-        "",
-    )
-    .0
-    {
-        DockerRequest::ContainerAttach { container } => assert_eq!(container, "web"),
+fn attach_is_proxied_and_the_websocket_variant_is_refused_with_501() {
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/v1.44/containers/web/attach?stderr=1&stdout=1&stream=1")
+        .body(bytes::Bytes::new())
+        .unwrap();
+    match route(&req) {
+        Routed::Proxy {
+            route: ProxyRoute::Container { container, op },
+            version,
+        } => {
+            assert_eq!(container, "web");
+            assert_eq!(op, ProxyOp::Attach);
+            assert_eq!(version, ApiVersion(1, 44));
+        }
         other => panic!("{other:?}"),
     }
     let (status, msg) = error("GET", "/containers/web/attach/ws", "");
@@ -542,4 +551,34 @@ fn oversize_bodies_are_413() {
         error_of(&payload_too_large(10)).0,
         StatusCode::PAYLOAD_TOO_LARGE
     );
+}
+
+#[test]
+fn an_update_that_changes_nothing_goes_to_the_core_and_any_change_is_refused_with_the_reason() {
+    match core_versioned(
+        "POST",
+        "/containers/web/update",
+        r#"{"Memory":0,"RestartPolicy":{"Name":""}}"#,
+    )
+    .0
+    {
+        DockerRequest::ContainerUpdate { container } => assert_eq!(container, "web"),
+        other => panic!("{other:?}"),
+    }
+    let (status, msg) = error(
+        "POST",
+        "/containers/web/update",
+        r#"{"Memory":268435456,"CpuShares":0}"#,
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        msg.contains("Memory") && msg.contains("Mesos fixes"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("CpuShares"),
+        "only what would change is named: {msg}"
+    );
+    let (status, _) = error("POST", "/containers/web/update", "{not json");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

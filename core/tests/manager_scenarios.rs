@@ -4,12 +4,14 @@
 mod support;
 
 use mesoswarm_core::container::DockerStatus;
+use mesoswarm_core::docker::proxy_route::ProxyOp;
 use mesoswarm_core::docker::request::{DockerRequest, WaitCondition};
 use mesoswarm_core::docker::response::DockerResponse;
 use mesoswarm_core::manager::{Input, Manager, Output, Record};
 use mesoswarm_core::spec::ResourceRequest;
 use mesoswarm_core::Config;
 use mesoswarm_proto::scheduler::call::Type;
+use mesoswarm_proto::scheduler::Event;
 use mesoswarm_proto::v1::TaskState;
 use support::*;
 
@@ -581,36 +583,118 @@ fn rm_is_answered_only_once_the_removal_is_durable() {
     assert_eq!(response(&outs, rm), Some(DockerResponse::NoContent));
 }
 
+/// `update` with the docker inspect JSON Mesos' Docker executor puts in `data`.
+fn running_with_inspect(task: &str, agent: &str, uuid: u8, docker_id: &str) -> Event {
+    let mut e = update(task, agent, TaskState::TaskRunning, Some(uuid), "");
+    if let Some(u) = e.update.as_mut() {
+        u.status.data = Some(format!(r#"[{{"Id":"{docker_id}","Name":"/mesos-x"}}]"#).into_bytes());
+    }
+    e
+}
+
 #[test]
-fn attach_is_refused_and_the_start_that_follows_fails_with_the_same_message() {
+fn an_attach_before_start_is_told_where_the_container_runs_once_its_task_runs() {
     let mut h = Harness::new(Config::default());
     h.subscribe();
+    let mut o = offer("O1", "S1", 1.0, 1024.0);
+    o.attributes.push(text_attribute("docker_port", "4243"));
+    h.event(offers(vec![o]));
     let id = h.create(Some("fg"), spec("busybox"));
-    let (attach, outs) = h.docker(DockerRequest::ContainerAttach {
+    let (attach, outs) = h.docker(DockerRequest::Locate {
         container: "fg".into(),
+        op: ProxyOp::Attach,
     });
-    let message = match response(&outs, attach) {
-        Some(DockerResponse::AttachRefused {
-            message,
-            tty: false,
-        }) => message,
-        other => panic!("{other:?}"),
-    };
-    assert!(message.contains("docker run -d"), "{message}");
+    assert_eq!(
+        response(&outs, attach),
+        Some(DockerResponse::LocatePending { tty: false }),
+        "the client gets its 101 before the container runs"
+    );
     let (start, outs) = h.start(&id);
-    match response(&outs, start) {
-        Some(DockerResponse::Error(e)) => {
-            assert_eq!(e.status.as_u16(), 501);
-            assert_eq!(e.message, message);
+    let task = launched(&outs)[0].task_id.value.clone();
+    let outs = h.event(running_with_inspect(&task, "S1", 1, "engine-side-id"));
+    assert_eq!(response(&outs, start), Some(DockerResponse::NoContent));
+    match response(&outs, attach) {
+        Some(DockerResponse::Located(l)) => {
+            assert_eq!(l.docker_id, "engine-side-id");
+            assert_eq!(l.agent_hostname, "S1.cluster.test");
+            assert_eq!(l.agent_docker_port, Some(4243));
+            assert!(l.running);
+            assert_eq!(l.id.to_hex(), id);
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        launched(&outs).is_empty(),
-        "nothing is launched for a client that cannot see it"
-    );
-    // A later detached start works.
+    // Logs of the running container are located at once.
+    let (logs, outs) = h.docker(DockerRequest::Locate {
+        container: "fg".into(),
+        op: ProxyOp::Logs,
+    });
+    assert!(matches!(
+        response(&outs, logs),
+        Some(DockerResponse::Located(_))
+    ));
+}
+
+#[test]
+fn an_attach_to_a_task_that_fails_before_running_gets_the_mesos_reason() {
+    let mut h = Harness::new(Config::default());
+    h.subscribe();
     h.event(offers(vec![offer("O1", "S1", 1.0, 1024.0)]));
+    let id = h.create(Some("fg"), spec("no-such-image"));
+    let (attach, _) = h.docker(DockerRequest::Locate {
+        container: "fg".into(),
+        op: ProxyOp::Attach,
+    });
     let (_, outs) = h.start(&id);
-    assert_eq!(launched(&outs).len(), 1);
+    let task = launched(&outs)[0].task_id.value.clone();
+    let outs = h.event(update(
+        &task,
+        "S1",
+        TaskState::TaskFailed,
+        Some(1),
+        "Failed to launch container: No such image: no-such-image",
+    ));
+    match response(&outs, attach) {
+        Some(DockerResponse::Error(e)) => {
+            assert_eq!(e.status.as_u16(), 409);
+            assert!(
+                e.message.contains("No such image: no-such-image"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A container that never ran has no engine-side container for logs.
+    let (logs, outs) = h.docker(DockerRequest::Locate {
+        container: "fg".into(),
+        op: ProxyOp::Logs,
+    });
+    assert!(matches!(
+        response(&outs, logs),
+        Some(DockerResponse::NotOnAgent { .. })
+    ));
+}
+
+#[test]
+fn an_attach_waiter_is_answered_when_its_container_is_removed_and_forgotten_when_it_leaves() {
+    let mut h = Harness::new(Config::default());
+    h.subscribe();
+    let id = h.create(Some("fg"), spec("busybox"));
+    let (attach, _) = h.docker(DockerRequest::Locate {
+        container: "fg".into(),
+        op: ProxyOp::Attach,
+    });
+    let (rm, outs) = h.docker(DockerRequest::ContainerRemove {
+        container: id.clone(),
+        force: true,
+        volumes: false,
+    });
+    let mut outs = outs;
+    outs.extend(h.drain());
+    match response(&outs, attach) {
+        Some(DockerResponse::Error(e)) => {
+            assert!(e.message.contains("was removed"), "{}", e.message)
+        }
+        other => panic!("{other:?} (rm: {:?})", response(&outs, rm)),
+    }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use mesoswarm_core::Manager;
 
 use crate::cli::{Common, HostSpec, MasterSpec};
-use crate::docker_server::{serve_docker_api, ServerLimits};
+use crate::docker_server::{serve_docker_api_with_engines, Engines, ServerLimits};
 use crate::driver::{spawn_driver, DriverLimits, LINK_CHANNEL_CAPACITY};
 use crate::engine::EngineResolver;
 use crate::mesos::{spawn_link, Credential, MasterSource, MesosClientConfig};
@@ -62,6 +62,7 @@ impl Plan {
             engines: EngineResolver {
                 fixed: None,
                 default_port: options.docker_port,
+                no_engine: None,
             },
             options,
         })
@@ -98,7 +99,7 @@ pub async fn run<R: Runtime>(
         masters,
         store,
         max_body_bytes,
-        engines: _engines,
+        engines,
     } = plan;
     for note in &options.notes {
         tracing::warn!("{note}");
@@ -160,7 +161,11 @@ pub async fn run<R: Runtime>(
         max_body_bytes,
         ..ServerLimits::default()
     };
-    serve_docker_api(rt, listeners, driver, limits).await;
+    let engines = Engines {
+        resolver: engines,
+        ..Engines::default()
+    };
+    serve_docker_api_with_engines(rt, listeners, driver, limits, engines).await;
     Ok(())
 }
 

@@ -407,7 +407,10 @@ impl<R: Runtime> Driver<R> {
         let Some(pending) = self.pending.get(&id) else {
             return; // the client is gone
         };
-        if matches!(response, DockerResponse::WaitPending) {
+        if matches!(
+            response,
+            DockerResponse::WaitPending | DockerResponse::LocatePending { .. }
+        ) {
             let _ = pending.reply.try_send(response);
             return;
         }

@@ -46,6 +46,7 @@ fn container(byte: u8, name: &str) -> Container {
             generation: 2,
             agent_id: Some("agent-1".into()),
             agent_hostname: Some("agent-1.cluster.test".into()),
+            agent_docker_port: Some(4243),
             state: Some(TaskState::Running),
             docker_id: Some("abc123".into()),
             host_ports: vec![(port, 31000)],

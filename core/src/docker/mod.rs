@@ -9,6 +9,7 @@ pub mod humanize;
 pub mod parse;
 pub mod pattern;
 pub mod ports;
+pub mod proxy_route;
 pub mod query;
 pub mod render;
 pub mod render_container;

@@ -36,6 +36,11 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every `(key, value)` pair, decoded, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The first value of `key`, with an absent key and an empty value both `None`, which is
     /// how dockerd treats most parameters (`r.Form.Get(k) != ""`).
     pub fn non_empty(&self, key: &str) -> Option<&str> {

@@ -34,6 +34,8 @@ pub const JSON: &str = "application/json";
 /// * `WaitDone` → 200 with the wait body (for a shell that did not flush early);
 /// * `Events` → 200 `application/json` with one JSON line per buffered event (live events
 ///   follow, rendered with [`event_json_line`]);
+/// * `Updated` → 200 `{"Warnings":[]}`; `NotOnAgent` → 409;
+/// * `Located`, `LocatePending`, `Engines` are for the shell's proxy (500 if rendered);
 /// * `Error` → [`error_response`].
 pub fn to_http(resp: &DockerResponse) -> Response<Bytes> {
     match resp {
@@ -61,10 +63,19 @@ pub fn to_http(resp: &DockerResponse) -> Response<Bytes> {
             json_response(StatusCode::OK, Bytes::from(body))
         }
         DockerResponse::Error(e) => error_response(e),
-        // A shell that does not hijack sends the refusal as a plain 501.
-        DockerResponse::AttachRefused { message, .. } => {
-            error_response(&ApiError::new(StatusCode::NOT_IMPLEMENTED, message.clone()))
-        }
+        DockerResponse::Updated => json_response(
+            StatusCode::OK,
+            Bytes::from_static(b"{\"Warnings\":[]}"),
+        ),
+        DockerResponse::NotOnAgent { name, .. } => error_response(&ApiError::conflict(format!(
+            "container {name} has not run on an agent yet, so no Docker engine has it: start it first"
+        ))),
+        // Answers for the shell's proxy; a shell that does not proxy cannot use them.
+        DockerResponse::Located(_)
+        | DockerResponse::LocatePending { .. }
+        | DockerResponse::Engines(_) => error_response(&ApiError::internal(
+            "this request must be proxied to an agent's Docker engine, and this shell does not",
+        )),
     }
 }
 

@@ -4,6 +4,7 @@
 //! unknown routes, errors in the request itself) or one of these typed requests.
 
 use crate::container::DockerStatus;
+use crate::docker::proxy_route::ProxyOp;
 use crate::spec::ContainerSpec;
 use crate::time::Instant;
 
@@ -153,9 +154,22 @@ pub enum DockerRequest {
         /// `condition=`.
         condition: WaitCondition,
     },
-    /// `POST /containers/{id}/attach` (hijacked). Until mesoswarm proxies to the agents'
-    /// engines it cannot stream a container's output; the answer says so.
-    ContainerAttach {
+    /// Where a container runs, for an operation its agent's engine answers (see
+    /// [`crate::docker::proxy_route`]). An attach to a container that is not running yet
+    /// is answered [`crate::docker::DockerResponse::LocatePending`] at once and
+    /// [`crate::docker::DockerResponse::Located`] when it runs.
+    Locate {
+        /// The container reference.
+        container: String,
+        /// The operation.
+        op: ProxyOp,
+    },
+    /// The engines of the agents the manager knows (with running tasks or held offers), for
+    /// requests about images, which live on the agents.
+    Engines,
+    /// `POST /containers/{id}/update` with nothing to change (the route refuses changes:
+    /// Mesos fixes a task's resources at launch).
+    ContainerUpdate {
         /// The container reference.
         container: String,
     },

@@ -6,6 +6,25 @@ use crate::docker::error::ApiError;
 use crate::events::DockerEvent;
 use crate::ids::ContainerId;
 
+/// Where a container's agent-side Docker container is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The manager's container id (what clients see).
+    pub id: ContainerId,
+    /// Its name, without the leading `/`.
+    pub name: String,
+    /// The agent's hostname (its engine listens there).
+    pub agent_hostname: String,
+    /// The agent's `docker_port` attribute, if it has one.
+    pub agent_docker_port: Option<u16>,
+    /// The container's id on the agent's engine.
+    pub docker_id: String,
+    /// Whether the container has a TTY (raw stream instead of stdcopy frames).
+    pub tty: bool,
+    /// Whether its task is running (Mesos' view).
+    pub running: bool,
+}
+
 /// An answer to one [`crate::docker::request::DockerRequest`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum DockerResponse {
@@ -40,15 +59,29 @@ pub enum DockerResponse {
     /// events follow as `Output::Event`; the shell filters them with the request's
     /// `EventFilters` and ends the stream at `until`.
     Events(Vec<DockerEvent>),
-    /// Attach is refused: a hijacking shell answers 101 and writes `message` on the stream
-    /// (as a stderr frame unless `tty`), because the docker CLI shows nothing of a non-101
-    /// answer but "unable to upgrade"; the start that follows fails with the same message.
-    AttachRefused {
-        /// What to tell the user.
-        message: String,
+    /// Where the container runs: the shell proxies the request to that engine.
+    Located(Box<Location>),
+    /// An attach to a container that is not running yet: the shell answers 101 now and
+    /// bridges the stream when [`DockerResponse::Located`] follows (or writes the error that
+    /// follows instead).
+    LocatePending {
         /// Whether the container has a TTY (raw stream instead of stdcopy frames).
         tty: bool,
     },
+    /// The container never ran on an agent, so no engine has it (logs are empty, a stats
+    /// sample has only the name and id, other operations are a conflict).
+    NotOnAgent {
+        /// The manager's container id.
+        id: ContainerId,
+        /// Its name, without the leading `/`.
+        name: String,
+        /// Whether it has a TTY.
+        tty: bool,
+    },
+    /// The engines of the known agents: `(hostname, docker_port attribute)`, sorted.
+    Engines(Vec<(String, Option<u16>)>),
+    /// 200 `{"Warnings": []}` (an update with nothing to change).
+    Updated,
     /// An error.
     Error(ApiError),
 }

@@ -20,6 +20,7 @@ use http::{Method, Request, Response, StatusCode};
 use crate::docker::error::ApiError;
 use crate::docker::filter_args::{container_filters, event_filters, parse_filters};
 use crate::docker::parse::parse_create_body;
+use crate::docker::proxy_route::{proxy_route, ProxyRoute};
 use crate::docker::query::{decode_component, Query};
 use crate::docker::render::{error_response, json_body, json_response, response};
 use crate::docker::request::{DockerRequest, EventsQuery, ListQuery, WaitCondition};
@@ -54,6 +55,13 @@ impl Default for RouteLimits {
 pub enum Routed {
     /// Send this answer; the core is not involved.
     Answer(Response<Bytes>),
+    /// Proxy this request to an agent's Docker engine (see [`proxy_route`]).
+    Proxy {
+        /// What it is.
+        route: ProxyRoute,
+        /// The API version the client asked for.
+        version: ApiVersion,
+    },
     /// Hand this request to the core.
     Core {
         /// The typed request.
@@ -110,6 +118,12 @@ fn dispatch(req: &Request<Bytes>, limits: &RouteLimits) -> Result<Routed, ApiErr
     if req.body().len() > limits.max_body_bytes {
         return Err(ApiError::payload_too_large(limits.max_body_bytes));
     }
+    if let Some(proxied) = proxy_route(method, path) {
+        return Ok(Routed::Proxy {
+            route: proxied?,
+            version,
+        });
+    }
     let query = || Query::parse(req.uri().query().unwrap_or(""));
     let core = |request: DockerRequest| Ok(Routed::Core { request, version });
     match (method.as_str(), path) {
@@ -132,10 +146,12 @@ fn dispatch(req: &Request<Bytes>, limits: &RouteLimits) -> Result<Routed, ApiErr
             })
         }
         _ => match path.strip_prefix("/containers/") {
-            Some(rest) => container_route(method, path, rest, &query).map(|r| Routed::Core {
-                request: r,
-                version,
-            }),
+            Some(rest) => {
+                container_route(method, path, rest, req.body(), &query).map(|r| Routed::Core {
+                    request: r,
+                    version,
+                })
+            }
             None => Err(not_implemented_route(method, path)),
         },
     }
@@ -147,6 +163,7 @@ fn container_route(
     method: &Method,
     path: &str,
     rest: &str,
+    body: &[u8],
     query: &dyn Fn() -> Result<Query, ApiError>,
 ) -> Result<DockerRequest, ApiError> {
     let not_found = || not_implemented_route(method, path);
@@ -221,8 +238,52 @@ fn container_route(
                 new_name: new_name.to_string(),
             })
         }
-        ("POST", "attach") => Ok(DockerRequest::ContainerAttach { container }),
+        ("POST", "update") => {
+            check_update_body(body)?;
+            Ok(DockerRequest::ContainerUpdate { container })
+        }
         _ => Err(not_found()),
+    }
+}
+
+/// `POST /containers/{id}/update` may only change nothing: Mesos fixes a task's resources
+/// when it launches it, and a restart policy would need mesoswarm to relaunch tasks.
+fn check_update_body(body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON in the update body: {e}")))?;
+    let serde_json::Value::Object(fields) = value else {
+        return Err(ApiError::bad_request(
+            "the update body must be a JSON object",
+        ));
+    };
+    let changed: Vec<&str> = fields
+        .iter()
+        .filter(|(_, v)| !is_zero(v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "mesoswarm cannot update a container's {}: Mesos fixes a task's resources when it \
+         launches it, and mesoswarm does not relaunch tasks on a restart policy; remove the \
+         container and run it again with the new settings",
+        changed.join(", ")
+    )))
+}
+
+/// Whether a JSON value is Go's zero value (what the docker CLI sends for an unset flag).
+fn is_zero(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::Object(o) => o.values().all(is_zero),
     }
 }
 
@@ -236,8 +297,9 @@ fn attach_not_supported() -> ApiError {
     )
 }
 
-/// Splits `/v1.44/containers/json` into the checked version and `/containers/json`.
-fn split_version(path: &str) -> Result<(ApiVersion, &str), ApiError> {
+/// Splits `/v1.44/containers/json` into the checked version and `/containers/json`
+/// (unversioned paths get the newest version).
+pub fn split_version(path: &str) -> Result<(ApiVersion, &str), ApiError> {
     if let Some(after_v) = path.strip_prefix("/v") {
         let digits = after_v
             .bytes()

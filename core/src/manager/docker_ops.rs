@@ -4,9 +4,10 @@ use super::entry::{signal_number, Entry, Phase};
 use super::{Manager, Output};
 use crate::container::{Container, DockerStatus};
 use crate::docker::error::ApiError;
+use crate::docker::proxy_route::ProxyOp;
 use crate::docker::render;
 use crate::docker::request::{DockerRequest, EventsQuery, ListQuery, RequestId, WaitCondition};
-use crate::docker::response::{DockerResponse, InfoView, OfferView};
+use crate::docker::response::{DockerResponse, InfoView, Location, OfferView};
 use crate::ids::{validate_container_name, ContainerId};
 use crate::names;
 use crate::spec::ContainerSpec;
@@ -57,7 +58,11 @@ impl Manager {
                 condition,
             } => self.wait(id, &container, condition),
             DockerRequest::ContainerInspect { container, size: _ } => self.inspect(&container),
-            DockerRequest::ContainerAttach { container } => self.attach(&container),
+            DockerRequest::Locate { container, op } => self.locate(id, &container, op),
+            DockerRequest::Engines => Ok(Some(self.engines())),
+            DockerRequest::ContainerUpdate { container } => self
+                .resolve(&container)
+                .map(|_| Some(DockerResponse::Updated)),
             DockerRequest::ContainerList(q) => Ok(Some(self.list(&q))),
             DockerRequest::ContainerRename {
                 container,
@@ -84,6 +89,7 @@ impl Manager {
             e.stop_waiters.retain(|w| *w != id);
             e.remove_waiters.retain(|w| *w != id);
             e.exit_waiters.retain(|(w, _)| *w != id);
+            e.attach_waiters.retain(|w| *w != id);
         }
     }
 
@@ -202,13 +208,6 @@ impl Manager {
         reference: &str,
     ) -> Result<Option<DockerResponse>, ApiError> {
         let id = self.resolve(reference)?;
-        let e = self.containers.get_mut(&id).expect("resolved");
-        if std::mem::take(&mut e.attach_refused) {
-            return Err(ApiError::new(
-                http::StatusCode::NOT_IMPLEMENTED,
-                attach_message(&e.c.name),
-            ));
-        }
         let e = &self.containers[&id];
         if e.removing {
             return Err(ApiError::conflict(format!(
@@ -475,14 +474,58 @@ impl Manager {
         Ok(Some(DockerResponse::WaitPending))
     }
 
-    fn attach(&mut self, reference: &str) -> Result<Option<DockerResponse>, ApiError> {
+    /// Where a container runs, for the proxy. An attach waits for a running task (its
+    /// output may not exist yet); everything else is answered at once.
+    fn locate(
+        &mut self,
+        request: RequestId,
+        reference: &str,
+        op: ProxyOp,
+    ) -> Result<Option<DockerResponse>, ApiError> {
         let id = self.resolve(reference)?;
-        let e = self.containers.get_mut(&id).expect("resolved");
-        e.attach_refused = true;
-        Ok(Some(DockerResponse::AttachRefused {
-            message: attach_message(&e.c.name),
-            tty: e.c.spec.tty,
-        }))
+        let e = &self.containers[&id];
+        let running = e.c.status == DockerStatus::Running;
+        if op == ProxyOp::Attach && !(running && e.task_ran) {
+            // dockerd lets a client attach to a container that is not running and streams
+            // from its next start on: `docker run` and `start -a` attach before they start.
+            let tty = e.c.spec.tty;
+            self.register_waiter(request, id)?;
+            self.containers
+                .get_mut(&id)
+                .expect("resolved")
+                .attach_waiters
+                .push(request);
+            return Ok(Some(DockerResponse::LocatePending { tty }));
+        }
+        Ok(Some(location_of(e).unwrap_or_else(|| {
+            DockerResponse::NotOnAgent {
+                id,
+                name: e.c.name.clone(),
+                tty: e.c.spec.tty,
+            }
+        })))
+    }
+
+    /// The engines of every agent the manager knows of: those running its tasks and those
+    /// whose offers it holds.
+    fn engines(&self) -> DockerResponse {
+        let mut engines: Vec<(String, Option<u16>)> = self
+            .containers
+            .values()
+            .filter_map(|e| e.c.task.as_ref())
+            .filter_map(|t| Some((t.agent_hostname.clone()?, t.agent_docker_port)))
+            .chain(self.offers.iter().map(|(_, o)| {
+                let port = o
+                    .attributes
+                    .iter()
+                    .find(|(k, _)| k == super::placement::DOCKER_PORT_ATTRIBUTE)
+                    .and_then(|(_, v)| v.trim().parse::<u16>().ok());
+                (o.hostname.clone(), port)
+            }))
+            .collect();
+        engines.sort();
+        engines.dedup();
+        DockerResponse::Engines(engines)
     }
 
     fn inspect(&mut self, reference: &str) -> Result<Option<DockerResponse>, ApiError> {
@@ -604,13 +647,18 @@ impl Manager {
     }
 }
 
-/// Why attach cannot work yet, in words for the person at the terminal.
-fn attach_message(name: &str) -> String {
-    format!(
-        "mesoswarm cannot stream a container's output yet (attached docker run, docker start -a and \
-         docker attach need the agent-engine proxy), so container {name} was not started: run it \
-         in the background with docker run -d, and read its state with docker inspect"
-    )
+/// Where the container's agent-side Docker container is, if it ever ran on an agent.
+pub(super) fn location_of(e: &Entry) -> Option<DockerResponse> {
+    let t = e.c.task.as_ref()?;
+    Some(DockerResponse::Located(Box::new(Location {
+        id: e.c.id,
+        name: e.c.name.clone(),
+        agent_hostname: t.agent_hostname.clone()?,
+        agent_docker_port: t.agent_docker_port,
+        docker_id: t.docker_id.clone()?,
+        tty: e.c.spec.tty,
+        running: e.c.status == DockerStatus::Running,
+    })))
 }
 
 /// Mesos can end a task, not deliver arbitrary signals to it: only the signals that end a

@@ -53,9 +53,8 @@ pub struct Entry {
     pub exit_waiters: Vec<(RequestId, WaitCondition)>,
     /// The signal of the last kill, for the `kill` event and the exit code.
     pub kill_signal: Option<String>,
-    /// A client tried to attach (foreground `docker run`): its start is refused, since the
-    /// output could not reach it.
-    pub attach_refused: bool,
+    /// attach requests waiting for the task to run (foreground `docker run`, `start -a`).
+    pub attach_waiters: Vec<RequestId>,
 }
 
 impl Entry {
@@ -76,7 +75,7 @@ impl Entry {
             remove_waiters: Vec::new(),
             exit_waiters: Vec::new(),
             kill_signal: None,
-            attach_refused: false,
+            attach_waiters: Vec::new(),
         }
     }
 

@@ -9,6 +9,10 @@ use crate::ids::ContainerId;
 use crate::offers::Demand;
 use crate::taskinfo;
 
+/// The agent attribute that says on which port the agent's Docker engine listens, when it
+/// is not the cluster's `mesos.dockerport`.
+pub const DOCKER_PORT_ATTRIBUTE: &str = "docker_port";
+
 /// Demands that already failed to fit anywhere in this pass; a container needing at least
 /// as much of everything (and no fixed port) cannot fit either. Bounded: it only speeds up.
 const FAILED_SHAPES_KEPT: usize = 16;
@@ -119,13 +123,18 @@ impl Manager {
                 continue;
             };
             offer.launching = true;
+            let docker_port = offer
+                .attributes
+                .iter()
+                .find(|(k, _)| k == DOCKER_PORT_ATTRIBUTE)
+                .and_then(|(_, v)| v.trim().parse::<u16>().ok());
             let (offer_id, agent_id, hostname) = (
                 offer.id.clone(),
                 offer.agent_id.clone(),
                 offer.hostname.clone(),
             );
             self.next_fit_cursor = seq;
-            self.commit_placement(id, offer_id, agent_id, hostname, taken);
+            self.commit_placement(id, offer_id, agent_id, (hostname, docker_port), taken);
             return true;
         }
         false
@@ -136,7 +145,7 @@ impl Manager {
         id: ContainerId,
         offer_id: String,
         agent_id: String,
-        hostname: String,
+        (hostname, docker_port): (String, Option<u16>),
         taken: crate::offers::Taken,
     ) {
         let default_grace = self.config.default_stop_timeout_secs;
@@ -165,6 +174,7 @@ impl Manager {
             generation,
             agent_id: Some(agent_id),
             agent_hostname: Some(hostname),
+            agent_docker_port: docker_port,
             state: None,
             docker_id: None,
             host_ports,

@@ -142,6 +142,7 @@ impl Manager {
                     self.waiting.remove(&w);
                     self.respond(w, DockerResponse::NoContent);
                 }
+                self.answer_attachers(&id);
                 if !e_want_running(self, &id) {
                     // Stopped while it was starting: it must not keep running.
                     self.send_kill(&id, 0);
@@ -266,6 +267,9 @@ impl Manager {
                 },
             );
         }
+        if !relaunch {
+            self.answer_attachers(&id);
+        }
         for w in start_waiters {
             self.waiting.remove(&w);
             let msg = if ran {
@@ -279,6 +283,35 @@ impl Manager {
             self.enqueue_pending(id, retry_drop);
         } else if remove {
             self.remove_container(&id);
+        }
+    }
+
+    /// Tells the clients waiting to attach where the container runs now (its task runs,
+    /// or ran and ended: the engine replays its output), or why there is nothing to attach
+    /// to (the task ended without a container on an agent).
+    fn answer_attachers(&mut self, id: &ContainerId) {
+        let Some(e) = self.containers.get_mut(id) else {
+            return;
+        };
+        let waiters = std::mem::take(&mut e.attach_waiters);
+        if waiters.is_empty() {
+            return;
+        }
+        let answer = super::docker_ops::location_of(e).unwrap_or_else(|| {
+            let why = if e.c.error.is_empty() {
+                "its task ended".to_string()
+            } else {
+                e.c.error.clone()
+            };
+            ApiError::conflict(format!(
+                "container {} did not run on an agent, so there is no output to attach to: {why}",
+                e.c.name
+            ))
+            .into()
+        });
+        for w in waiters {
+            self.waiting.remove(&w);
+            self.respond(w, answer.clone());
         }
     }
 
@@ -330,7 +363,13 @@ impl Manager {
             };
             self.after_durable(Output::Docker { id: w, response });
         }
-        for w in e.start_waiters.into_iter().chain(e.stop_waiters) {
+        let attachers = e.attach_waiters;
+        for w in e
+            .start_waiters
+            .into_iter()
+            .chain(e.stop_waiters)
+            .chain(attachers)
+        {
             self.waiting.remove(&w);
             self.respond(
                 w,

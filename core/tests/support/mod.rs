@@ -289,3 +289,13 @@ pub fn update(
         ..Default::default()
     }
 }
+
+/// A text attribute of an agent (`docker_port:4243`).
+pub fn text_attribute(name: &str, text: &str) -> mesoswarm_proto::v1::Attribute {
+    mesoswarm_proto::v1::Attribute {
+        name: name.into(),
+        r#type: value::Type::Text as i32,
+        text: Some(value::Text { value: text.into() }),
+        ..Default::default()
+    }
+}

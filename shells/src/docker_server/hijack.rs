@@ -6,14 +6,17 @@ use std::pin::Pin;
 use hyper::rt::Write;
 use hyper::upgrade::Upgraded;
 
-/// Writes `message` (plus a newline) as the container's stderr — one stdcopy frame, or raw
-/// text when the container has a TTY — then closes the stream.
-pub async fn write_and_close(mut io: Upgraded, message: &str, tty: bool) {
+/// stdcopy stream 3: an error of the daemon, which the docker CLI reports as one.
+pub const SYSTEMERR: u8 = 3;
+
+/// Writes `message` (plus a newline) as one stdcopy frame on `stream`, or as raw text when
+/// the container has a TTY (no framing there), then closes the stream.
+pub async fn write_frame_and_close(mut io: Upgraded, message: &str, tty: bool, stream: u8) {
     let text = format!("{message}\n");
     let mut bytes = Vec::with_capacity(text.len() + 8);
     if !tty {
-        // stdcopy header: stream 2 (stderr), three zero bytes, big-endian length.
-        bytes.extend_from_slice(&[2, 0, 0, 0]);
+        // stdcopy header: the stream, three zero bytes, big-endian length.
+        bytes.extend_from_slice(&[stream, 0, 0, 0]);
         bytes.extend_from_slice(&(text.len() as u32).to_be_bytes());
     }
     bytes.extend_from_slice(text.as_bytes());

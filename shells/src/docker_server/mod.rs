@@ -12,9 +12,13 @@
 //! 503), a header read timeout, a bounded read buffer.
 
 mod body;
+mod exec_registry;
 mod hijack;
 mod limits;
+mod proxy;
+mod proxy_hijack;
 mod service;
+mod splice;
 mod streams;
 mod timer;
 
@@ -30,6 +34,9 @@ use crate::driver::DriverHandle;
 use crate::runtime::{BoxIo, Listener, Runtime};
 
 pub use limits::ServerLimits;
+pub use proxy::ProxyLimits;
+
+use crate::engine::{EngineClient, EngineLimits, EngineResolver};
 pub use timer::RuntimeTimer;
 
 /// Connections over the limit that are still being answered with 503; beyond these, a new
@@ -46,6 +53,7 @@ pub(crate) struct ServerShared<R: Runtime> {
     pub(crate) rt: R,
     pub(crate) driver: DriverHandle,
     pub(crate) limits: ServerLimits,
+    pub(crate) proxy: proxy::ProxyShared<R>,
     connections: AtomicUsize,
     refusals: AtomicUsize,
 }
@@ -58,7 +66,36 @@ pub async fn serve_docker_api<R: Runtime>(
     driver: DriverHandle,
     limits: ServerLimits,
 ) {
+    let engines = Engines {
+        resolver: EngineResolver::default(),
+        client: EngineLimits::default(),
+        proxy: ProxyLimits::default(),
+    };
+    serve_docker_api_with_engines(rt, listeners, driver, limits, engines).await
+}
+
+/// How the server reaches the agents' Docker engines.
+#[derive(Clone, Debug, Default)]
+pub struct Engines {
+    /// Where each agent's engine is.
+    pub resolver: EngineResolver,
+    /// Limits of the engine client.
+    pub client: EngineLimits,
+    /// Limits of the proxy.
+    pub proxy: ProxyLimits,
+}
+
+/// [`serve_docker_api`], proxying container operations to the engines `engines` names.
+pub async fn serve_docker_api_with_engines<R: Runtime>(
+    rt: R,
+    listeners: Vec<Box<dyn Listener>>,
+    driver: DriverHandle,
+    limits: ServerLimits,
+    engines: Engines,
+) {
+    let client = EngineClient::new(rt.clone(), engines.client);
     let shared = Arc::new(ServerShared {
+        proxy: proxy::ProxyShared::new(client, engines.resolver, engines.proxy),
         rt,
         driver,
         limits,

@@ -4,16 +4,18 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, UPGRADE};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
+use mesoswarm_core::docker::proxy_route::proxy_route;
 use mesoswarm_core::docker::render::{error_response, to_http};
 use mesoswarm_core::docker::request::DockerRequest;
-use mesoswarm_core::docker::route::{payload_too_large, route_with_limits};
-use mesoswarm_core::docker::{ApiError, ApiVersion, DockerResponse, RouteLimits, Routed};
+use mesoswarm_core::docker::route::{payload_too_large, route_with_limits, split_version};
+use mesoswarm_core::docker::{ApiError, DockerResponse, RouteLimits, Routed};
 
 use crate::docker_server::body::ServerBody;
+use crate::docker_server::proxy;
 use crate::docker_server::streams::{events_stream, wait_stream};
 use crate::docker_server::ServerShared;
 use crate::runtime::{timeout, Runtime};
@@ -24,6 +26,18 @@ pub(crate) async fn handle<R: Runtime>(
     shared: Arc<ServerShared<R>>,
     req: Request<Incoming>,
 ) -> Response<ServerBody> {
+    // Requests for an agent's engine are told apart before the body is read: `docker cp`
+    // streams its body through.
+    if let Ok((version, path)) = split_version(req.uri().path()) {
+        if let Some(route) = proxy_route(req.method(), path) {
+            let route = match route {
+                Ok(r) => r,
+                Err(e) => return full(error_response(&e)),
+            };
+            let (parts, body) = req.into_parts();
+            return proxy::handle(&shared, parts, body, route, version).await;
+        }
+    }
     let req = match read_body(&shared, req).await {
         Ok(req) => req,
         Err(resp) => return full(closing(resp)),
@@ -33,63 +47,14 @@ pub(crate) async fn handle<R: Runtime>(
     };
     match route_with_limits(&req, &limits) {
         Routed::Answer(resp) => full(resp),
-        Routed::Core {
-            request: request @ DockerRequest::ContainerAttach { .. },
-            version,
-        } => attach(&shared, req, request, version).await,
+        Routed::Proxy { .. } => full(error_response(&ApiError::internal(
+            "a proxied request reached the core's router",
+        ))),
         Routed::Core {
             request,
             version: _,
         } => submit(&shared, request).await,
     }
-}
-
-/// Attach. The core refuses it for now; the docker CLI shows nothing of a non-101 answer but
-/// "unable to upgrade to tcp", so a client that asked to upgrade gets 101 and the reason on
-/// the stream (a stderr frame, or raw text with a TTY), then the stream closes.
-async fn attach<R: Runtime>(
-    shared: &ServerShared<R>,
-    mut req: Request<Bytes>,
-    request: DockerRequest,
-    version: ApiVersion,
-) -> Response<ServerBody> {
-    let upgrade_asked = req
-        .headers()
-        .get(UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"tcp"));
-    let answer = submit_answer(shared, request).await;
-    let (message, tty) = match (upgrade_asked, answer) {
-        (true, Answer::Refused { message, tty }) => (message, tty),
-        (_, Answer::Refused { message, .. }) => {
-            return full(error_response(&ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                message,
-            )))
-        }
-        (_, Answer::Response(r)) => return r,
-    };
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    shared.rt.spawn(Box::pin(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                crate::docker_server::hijack::write_and_close(upgraded, &message, tty).await
-            }
-            Err(e) => tracing::debug!("attach: the client did not take the upgrade: {e}"),
-        }
-    }));
-    let media = if tty || version < ApiVersion(1, 42) {
-        "application/vnd.docker.raw-stream"
-    } else {
-        "application/vnd.docker.multiplexed-stream"
-    };
-    let mut resp = Response::new(ServerBody::full(Bytes::new()));
-    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(media));
-    h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    h.insert(UPGRADE, HeaderValue::from_static("tcp"));
-    mesoswarm_core::docker::version::stamp_headers(h);
-    resp
 }
 
 /// The request with its whole body, or the answer when the body is too large, too slow
@@ -137,17 +102,12 @@ async fn submit<R: Runtime>(
 ) -> Response<ServerBody> {
     match submit_answer(shared, request).await {
         Answer::Response(r) => r,
-        Answer::Refused { message, .. } => full(error_response(&ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            message,
-        ))),
     }
 }
 
 /// What the driver's first answer becomes.
 enum Answer {
     Response(Response<ServerBody>),
-    Refused { message: String, tty: bool },
 }
 
 async fn submit_answer<R: Runtime>(shared: &ServerShared<R>, request: DockerRequest) -> Answer {
@@ -174,7 +134,6 @@ async fn submit_answer<R: Runtime>(shared: &ServerShared<R>, request: DockerRequ
             let body = events_stream(&shared.rt, &shared.driver, &history, until, responses);
             streamed(head, body)
         }
-        DockerResponse::AttachRefused { message, tty } => return Answer::Refused { message, tty },
         answer => full(to_http(&answer)),
     })
 }

@@ -10,7 +10,8 @@ use mesoswarm_core::docker::{ApiError, DockerResponse};
 use crate::clock::Clock;
 use crate::driver::notice::NoticeBoard;
 
-/// Room in the answer channel of an ordinary request: a wait gets `WaitPending`, then
+/// Room in the answer channel of an ordinary request: a wait gets `WaitPending` (an attach
+/// `LocatePending`), then
 /// `WaitDone`; everything else gets one answer.
 const ANSWERS_PER_REQUEST: usize = 2;
 
@@ -110,7 +111,9 @@ impl Responses {
             Ok(answer) => {
                 if !matches!(
                     answer,
-                    DockerResponse::WaitPending | DockerResponse::Events(_)
+                    DockerResponse::WaitPending
+                        | DockerResponse::Events(_)
+                        | DockerResponse::LocatePending { .. }
                 ) {
                     self.finished = true;
                 }

@@ -77,6 +77,9 @@ pub struct EngineResolver {
     pub fixed: Option<EngineAddr>,
     /// `mesos.dockerport`.
     pub default_port: u16,
+    /// The agents run no Docker engine (`mesoswarm dev` without `--engine`): why, for the
+    /// user who asks for a container's logs or attaches to it.
+    pub no_engine: Option<String>,
 }
 
 impl Default for EngineResolver {
@@ -84,6 +87,7 @@ impl Default for EngineResolver {
         EngineResolver {
             fixed: None,
             default_port: DEFAULT_DOCKER_PORT,
+            no_engine: None,
         }
     }
 }
