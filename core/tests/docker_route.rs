@@ -143,7 +143,6 @@ fn the_request_carries_the_client_version() {
 fn unknown_and_unimplemented_routes_are_404_naming_the_route() {
     for (method, uri, shown) in [
         ("GET", "/v1.44/images/json", "GET /images/json"),
-        ("GET", "/networks", "GET /networks"),
         (
             "POST",
             "/v1.44/containers/web/commit",
@@ -581,4 +580,18 @@ fn an_update_that_changes_nothing_goes_to_the_core_and_any_change_is_refused_wit
     );
     let (status, _) = error("POST", "/containers/web/update", "{not json");
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn networks_are_explained_and_a_lookup_is_a_plain_404() {
+    let (status, msg) = error("GET", "/v1.41/networks/proj_default", "");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(msg, "network proj_default not found");
+    let (status, msg) = error(
+        "POST",
+        "/v1.41/networks/create",
+        r#"{"Name":"proj_default"}"#,
+    );
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert!(msg.contains("network_mode: bridge"), "{msg}");
 }

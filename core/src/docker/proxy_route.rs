@@ -99,6 +99,12 @@ pub enum ProxyRoute {
         /// What to do.
         op: ProxyOp,
     },
+    /// `GET /images/{name}/json`: images live on the agents' engines; any that has it
+    /// answers.
+    Image {
+        /// The image reference (percent-decoded), as the client wrote it.
+        name: String,
+    },
     /// An operation on an exec instance.
     Exec {
         /// The exec id.
@@ -126,6 +132,13 @@ pub fn proxy_route(method: &Method, path: &str) -> Option<Result<ProxyRoute, Api
             exec_id: exec_id.to_string(),
             action,
         }));
+    }
+    if let Some(rest) = path.strip_prefix("/images/") {
+        let name = rest.strip_suffix("/json")?;
+        if *method != Method::GET || name.is_empty() {
+            return None;
+        }
+        return Some(decode_component(name, false).map(|name| ProxyRoute::Image { name }));
     }
     let rest = path.strip_prefix("/containers/")?;
     let (name, action) = rest.rsplit_once('/')?;
@@ -181,6 +194,13 @@ mod tests {
             })
         );
         // The manager's own: inspect, start, wait, ps, a wrong method.
+        assert_eq!(
+            route(Method::GET, "/images/registry:5000/team/app:1/json"),
+            Some(ProxyRoute::Image {
+                name: "registry:5000/team/app:1".into()
+            })
+        );
+        assert_eq!(route(Method::GET, "/images/json"), None);
         assert_eq!(route(Method::GET, "/containers/web/json"), None);
         assert_eq!(route(Method::POST, "/containers/web/start"), None);
         assert_eq!(route(Method::POST, "/containers/web/logs"), None);

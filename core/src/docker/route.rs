@@ -145,6 +145,7 @@ fn dispatch(req: &Request<Bytes>, limits: &RouteLimits) -> Result<Routed, ApiErr
                 warnings,
             })
         }
+        _ if path == "/networks" || path.starts_with("/networks/") => Err(networks(method, path)),
         _ => match path.strip_prefix("/containers/") {
             Some(rest) => {
                 container_route(method, path, rest, req.body(), &query).map(|r| Routed::Core {
@@ -244,6 +245,26 @@ fn container_route(
         }
         _ => Err(not_found()),
     }
+}
+
+/// mesoswarm has no networks of its own: Mesos' Docker containerizer runs each container
+/// on its agent's `bridge` (or `host`/`none`) network, and a user-defined network would have
+/// to exist on every agent's engine. Looking one up is a 404 (compose then tries to create
+/// it); creating, connecting or removing one says what to do instead.
+fn networks(method: &Method, path: &str) -> ApiError {
+    let name = path.strip_prefix("/networks/").unwrap_or("");
+    if *method == Method::GET && !name.is_empty() && !name.contains('/') {
+        return ApiError::new(StatusCode::NOT_FOUND, format!("network {name} not found"));
+    }
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        format!(
+            "mesoswarm does not manage networks ({method} {path}): Mesos runs each container \
+             on its agent's bridge network, so user-defined networks are not available; use \
+             --network bridge or host (in a compose file, `network_mode: bridge` for every \
+             service)"
+        ),
+    )
 }
 
 /// `POST /containers/{id}/update` may only change nothing: Mesos fixes a task's resources

@@ -160,6 +160,7 @@ pub(crate) async fn handle<R: Runtime>(
             };
             container_op(shared, parts, body, op, target, version).await
         }
+        ProxyRoute::Image { name } => image_inspect(shared, &name, version).await,
         ProxyRoute::Exec { exec_id, action } => {
             let Some(t) = shared.proxy.execs().get(&exec_id).cloned() else {
                 return error(ApiError::new(
@@ -335,6 +336,96 @@ async fn exec_op<R: Runtime>(
         .await;
     }
     relay(resp, RelayShape::Raw, None)
+}
+
+/// `GET /images/{name}/json`, from the first of the known agents' engines that has the
+/// image (Mesos' Docker containerizer pulls it on the agent at launch, so the manager has
+/// no image store of its own).
+async fn image_inspect<R: Runtime>(
+    shared: &Arc<ServerShared<R>>,
+    name: &str,
+    version: ApiVersion,
+) -> Response<ServerBody> {
+    let proxy = &shared.proxy;
+    if let Some(why) = &proxy.resolver.no_engine {
+        return error(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No such image: {name} ({why})"),
+        ));
+    }
+    let mut addrs: Vec<EngineAddr> = match &proxy.resolver.fixed {
+        Some(fixed) => vec![fixed.clone()],
+        None => {
+            let mut responses = match shared.driver.submit(DockerRequest::Engines) {
+                Ok(r) => r,
+                Err(answer) => return full(to_http(&answer)),
+            };
+            match responses.next().await {
+                Some(DockerResponse::Engines(list)) => list
+                    .iter()
+                    .map(|(host, port)| proxy.resolver.resolve(host, *port))
+                    .collect(),
+                Some(other) => return full(to_http(&other)),
+                None => return error(ApiError::unavailable("mesoswarm is shutting down")),
+            }
+        }
+    };
+    addrs.dedup();
+    let mut last_failure = None;
+    for addr in addrs.iter().take(MAX_ENGINES_ASKED_PER_IMAGE) {
+        let ev = match engine_version(&proxy.client, addr, version).await {
+            Ok(v) => v,
+            Err(e) => {
+                proxy.client.forget(addr);
+                last_failure = Some(e.to_string());
+                continue;
+            }
+        };
+        let path = format!("/v{}.{}/images/{}/json", ev.0, ev.1, encode_path(name));
+        match proxy
+            .client
+            .call(addr, Method::GET, &path, None, None)
+            .await
+        {
+            Ok((status, body)) if status.is_success() => {
+                let mut resp = Response::new(ServerBody::full(body));
+                stamp(resp.headers_mut(), Some("application/json"));
+                return resp;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                proxy.client.forget(addr);
+                last_failure = Some(e.to_string());
+            }
+        }
+    }
+    let detail = match (addrs.is_empty(), last_failure) {
+        (true, _) => " (no agent is known yet to ask)".to_string(),
+        (false, Some(f)) => format!(" (not on the agents' engines that answered; {f})"),
+        (false, None) => String::new(),
+    };
+    error(ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("No such image: {name}{detail}"),
+    ))
+}
+
+/// The agents' engines asked for one image, at most.
+const MAX_ENGINES_ASKED_PER_IMAGE: usize = 16;
+
+/// Percent-encodes what cannot stand in a path segment (an image name keeps its `/` and
+/// `:`).
+fn encode_path(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/' | b':' | b'@')
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Remembers a new exec instance's engine, and passes the answer on.

@@ -194,3 +194,58 @@ impl<C: Write + Unpin> Write for WriteSide<'_, C> {
             .map_err(client_error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn stdin_half_close_reaches_the_engine_and_the_output_still_flows_back() {
+        let (client_near, mut client_far) = tokio::io::duplex(64);
+        let (engine_near, mut engine_far) = tokio::io::duplex(64);
+        let bridge = tokio::spawn(splice(TokioIo::new(client_near), TokioIo::new(engine_near)));
+
+        // The client sends its stdin and closes its write side, as the docker CLI does at EOF.
+        client_far.write_all(b"hello stdin").await.unwrap();
+        client_far.shutdown().await.unwrap();
+        let mut stdin = Vec::new();
+        engine_far.read_to_end(&mut stdin).await.unwrap();
+        assert_eq!(stdin, b"hello stdin", "stdin arrives, then EOF");
+
+        // The engine answers after the half-close (more than one buffer's worth), then ends.
+        let output = vec![b'x'; 3 * SPLICE_BUFFER_BYTES + 5];
+        let writer = tokio::spawn({
+            let output = output.clone();
+            async move {
+                engine_far.write_all(&output).await.unwrap();
+                engine_far.shutdown().await.unwrap();
+            }
+        });
+        let mut seen = Vec::new();
+        client_far.read_to_end(&mut seen).await.unwrap();
+        writer.await.unwrap();
+        assert_eq!(
+            seen.len(),
+            output.len(),
+            "every output byte reaches the client"
+        );
+        assert!(matches!(bridge.await.unwrap(), SpliceEnd::EngineClosed));
+    }
+
+    #[tokio::test]
+    async fn a_client_that_leaves_ends_the_bridge() {
+        let (client_near, client_far) = tokio::io::duplex(64);
+        let (engine_near, mut engine_far) = tokio::io::duplex(64);
+        let bridge = tokio::spawn(splice(TokioIo::new(client_near), TokioIo::new(engine_near)));
+        drop(client_far);
+        // The engine keeps talking into a bridge whose client is gone.
+        let _ = engine_far.write_all(&[b'y'; 1024]).await;
+        let end = tokio::time::timeout(std::time::Duration::from_secs(10), bridge)
+            .await
+            .expect("the bridge ends")
+            .unwrap();
+        assert!(matches!(end, SpliceEnd::ClientGone), "{end:?}");
+    }
+}
