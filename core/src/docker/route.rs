@@ -7,11 +7,10 @@
 //! route (`page not found: mesoswarm does not implement GET /images/json yet`) so users can
 //! tell a missing feature from a typo.
 //!
-//! `POST /containers/{id}/attach` goes to the core, which refuses it until the agent-engine
-//! proxy exists (`DockerResponse::AttachRefused`): the shell answers 101 and writes the reason
-//! on the hijacked stream, the only place the docker CLI shows it. `GET …/attach/ws` answers
-//! **501 Not Implemented** with a hint to use `docker run -d` (a 404 would read as "No such
-//! container" to docker-py; 501 is dockerd's status for "not implemented").
+//! The container operations an agent's engine answers (logs, attach, exec, cp, …) are
+//! [`Routed::Proxy`] (see [`crate::docker::proxy_route`]). `GET …/attach/ws` answers
+//! **501 Not Implemented** (a 404 would read as "No such container" to docker-py; 501 is
+//! dockerd's status for "not implemented").
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, PRAGMA};
@@ -312,9 +311,8 @@ fn is_zero(v: &serde_json::Value) -> bool {
 fn attach_not_supported() -> ApiError {
     ApiError::new(
         StatusCode::NOT_IMPLEMENTED,
-        "mesoswarm does not support attaching to a container yet, so attached `docker run`, \
-         `docker start -a` and `docker attach` cannot work; run the container in the background \
-         with `docker run -d`",
+        "mesoswarm does not support attaching over a websocket (attach/ws); attach over an \
+         HTTP upgrade, as the docker CLI and docker-py's attach_socket() without ws=True do",
     )
 }
 
