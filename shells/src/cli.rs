@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -97,6 +98,57 @@ pub struct DevArgs {
     /// master does (an ephemeral json.info_ znode), so `manage zk://…` can find it.
     #[arg(long, value_name = "ZK_URL")]
     pub zk_register: Option<String>,
+
+    /// Run each task the simulated agents launch as a real container on this Docker engine
+    /// (unix:///PATH or tcp://HOST:PORT), as Mesos' Docker containerizer would: logs, attach,
+    /// exec and foreground `docker run` then work too. Without it, tasks are simulated.
+    #[arg(long, value_name = "ADDR")]
+    pub engine: Option<String>,
+
+    /// With --engine: how long an exited task's container stays on the engine before it is
+    /// removed (Mesos' --docker_remove_delay). Seconds, or a number with ms, s, m or h.
+    #[arg(
+        long,
+        value_name = "DELAY",
+        default_value = "6h",
+        value_parser = parse_delay
+    )]
+    pub engine_remove_delay: Duration,
+
+    /// With --engine: most tasks run (or being started) on the engine at once; launches
+    /// beyond it fail at once with a message saying so.
+    #[arg(long, value_name = "N", default_value_t = crate::dev::engine_agent::DEFAULT_MAX_TASKS)]
+    pub engine_max_tasks: usize,
+}
+
+/// Parses a delay: whole seconds (`90`), or a number with `ms`, `s`, `m` or `h` (`500ms`,
+/// `6h`, `1.5m`).
+pub fn parse_delay(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let ms_per_unit: f64 = match unit.trim() {
+        "" | "s" => 1_000.0,
+        "ms" => 1.0,
+        "m" => 60_000.0,
+        "h" => 3_600_000.0,
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?} (use ms, s, m or h, for example 6h)"
+            ))
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number with ms, s, m or h, for example 6h"))?;
+    let ms = value * ms_per_unit;
+    // A century is plenty; beyond that (or NaN) is a typo.
+    if !ms.is_finite() || ms > 100.0 * 365.0 * 86_400_000.0 {
+        return Err(format!("{text:?}: too long"));
+    }
+    Ok(Duration::from_millis(ms.round() as u64))
 }
 
 /// Where to serve the Docker API.
@@ -239,6 +291,44 @@ mod tests {
         );
         assert!(MasterSpec::parse("zk://z1:2181").is_err());
         assert!(MasterSpec::parse("m1:http").is_err());
+    }
+
+    #[test]
+    fn delays_parse_with_or_without_a_unit() {
+        assert_eq!(parse_delay("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_delay("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_delay("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_delay("1.5m").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_delay("6h").unwrap(), Duration::from_secs(6 * 3600));
+        assert_eq!(parse_delay("0").unwrap(), Duration::ZERO);
+        assert!(parse_delay("6d").unwrap_err().contains("unknown unit"));
+        assert!(parse_delay("h").is_err());
+        assert!(parse_delay("-1s").is_err());
+        assert!(parse_delay("").is_err());
+    }
+
+    #[test]
+    fn dev_takes_an_engine_and_its_options() {
+        let cli = Cli::try_parse_from([
+            "mesoswarm",
+            "dev",
+            "--engine",
+            "unix:///run/d.sock",
+            "--engine-remove-delay",
+            "10m",
+        ])
+        .unwrap();
+        let Command::Dev(args) = cli.command else {
+            panic!("not dev")
+        };
+        assert_eq!(args.engine.as_deref(), Some("unix:///run/d.sock"));
+        assert_eq!(args.engine_remove_delay, Duration::from_secs(600));
+        let Command::Dev(defaults) = Cli::try_parse_from(["mesoswarm", "dev"]).unwrap().command
+        else {
+            panic!("not dev")
+        };
+        assert_eq!(defaults.engine, None);
+        assert_eq!(defaults.engine_remove_delay, Duration::from_secs(6 * 3600));
     }
 
     #[test]

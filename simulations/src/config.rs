@@ -123,6 +123,24 @@ impl AgentResources {
         Ok(out)
     }
 
+    /// Share `i` of `of` equal shares of the port ranges (what is left over goes unused).
+    pub fn port_share(&self, i: usize, of: usize) -> AgentResources {
+        let of = of.max(1) as u64;
+        let i = i as u64;
+        let ports = self
+            .ports
+            .iter()
+            .filter_map(|&(begin, end)| {
+                let per = (end + 1 - begin) / of;
+                (per > 0).then(|| (begin + i * per, begin + (i + 1) * per - 1))
+            })
+            .collect();
+        AgentResources {
+            ports,
+            ..self.clone()
+        }
+    }
+
     /// The resources of one agent, as the master counts them.
     pub fn to_res(&self) -> Res {
         let mut r = Res::empty();
@@ -280,6 +298,12 @@ pub struct ClusterConfig {
     pub attributes: Vec<(String, String)>,
     /// When above zero, agent `i` also gets the attribute `rack:r<i % racks>`.
     pub racks: usize,
+    /// The agents share one host (`mesoswarm dev --engine`, one Docker engine): each gets
+    /// its own equal share of `agent_resources.ports`, so two containers never get the
+    /// same host port.
+    pub split_ports_between_agents: bool,
+    /// Every agent's hostname, for agents that share one host (`None`: `agent<i>.sim.mesos`).
+    pub shared_hostname: Option<String>,
     /// The allocator's cycle (`--allocation_interval`, 1 s).
     pub allocation_interval_ms: u64,
     /// HEARTBEAT interval (15 s in Mesos, fixed there).
@@ -315,6 +339,8 @@ impl Default for ClusterConfig {
             agent_resources: AgentResources::default(),
             attributes: Vec::new(),
             racks: 0,
+            split_ports_between_agents: false,
+            shared_hostname: None,
             allocation_interval_ms: 1_000,
             heartbeat_interval_ms: 15_000,
             offer_timeout_ms: None,

@@ -18,6 +18,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use mesoswarm_proto::recordio;
 use mesoswarm_proto::scheduler::{call, Call};
+use mesoswarm_proto::v1::TaskState;
 use mesoswarm_sim::{ClusterOutput, SimCluster};
 use prost::Message;
 
@@ -95,6 +96,22 @@ impl<R: Runtime> SimMasterServer<R> {
         drop(st);
         let _ = self.kick.try_send(());
         out
+    }
+
+    /// Tells the model how a task's container is doing (external executor mode: the dev
+    /// agents' containers run on a real Docker engine), then delivers the status update the
+    /// agent sends for it. Reports for unknown or already ended tasks are ignored.
+    pub fn report_task_status(
+        &self,
+        agent_id: &str,
+        task_id: &str,
+        state: TaskState,
+        message: Option<String>,
+        data: Option<Vec<u8>>,
+    ) {
+        self.with_cluster(|c, now| {
+            c.report_task_status(now, agent_id, task_id, state, message, data)
+        });
     }
 
     /// Fires the model's timers on time, forever.

@@ -454,10 +454,21 @@ impl SimCluster {
                 &format!("r{}", i % self.config.racks),
             ));
         }
-        let total = self.config.agent_resources.to_res();
+        let total = if self.config.split_ports_between_agents {
+            self.config
+                .agent_resources
+                .port_share(i, self.config.agents)
+                .to_res()
+        } else {
+            self.config.agent_resources.to_res()
+        };
         self.agents.push(Agent {
             id: format!("{}-S{i}", self.agent_id_prefix),
-            hostname: format!("agent{i}.sim.mesos"),
+            hostname: self
+                .config
+                .shared_hostname
+                .clone()
+                .unwrap_or_else(|| format!("agent{i}.sim.mesos")),
             total: total.clone(),
             attributes,
             life: AgentLife::Up,
