@@ -1,5 +1,7 @@
 //! The command line: `mesoswarm manage` and `mesoswarm dev`.
 
+use crate::docker_server::ProxyLimits;
+use crate::engine::EngineLimits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,6 +57,47 @@ pub struct Common {
     /// Largest Docker API request body accepted, in bytes (larger ones get 413).
     #[arg(long, default_value_t = mesoswarm_core::docker::route::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// Connecting to an agent's Docker engine gives up after this long, in milliseconds.
+    #[arg(long, default_value_t = EngineLimits::default().connect_timeout_ms)]
+    pub engine_connect_timeout_ms: u64,
+
+    /// An agent's Docker engine must start answering within this long, in milliseconds
+    /// (streams such as `logs -f` then run on).
+    #[arg(long, default_value_t = EngineLimits::default().response_timeout_ms)]
+    pub engine_response_timeout_ms: u64,
+
+    /// Idle connections kept open to each agent's Docker engine.
+    #[arg(long, default_value_t = EngineLimits::default().max_idle_per_engine)]
+    pub engine_max_idle_connections: usize,
+
+    /// Exec instances whose engine mesoswarm remembers (the oldest are forgotten first).
+    #[arg(long, default_value_t = ProxyLimits::default().max_exec_instances)]
+    pub max_exec_instances: usize,
+
+    /// How long an attached stream may stay open after its container exited, in
+    /// milliseconds, before mesoswarm closes it.
+    #[arg(long, default_value_t = ProxyLimits::default().attach_drain_after_exit_ms)]
+    pub attach_drain_after_exit_ms: u64,
+}
+
+impl Common {
+    /// The limits of the engine client and the proxy these options set.
+    pub fn engine_limits(&self) -> (EngineLimits, ProxyLimits) {
+        (
+            EngineLimits {
+                connect_timeout_ms: self.engine_connect_timeout_ms,
+                response_timeout_ms: self.engine_response_timeout_ms,
+                max_idle_per_engine: self.engine_max_idle_connections,
+                ..EngineLimits::default()
+            },
+            ProxyLimits {
+                max_exec_instances: self.max_exec_instances,
+                attach_drain_after_exit_ms: self.attach_drain_after_exit_ms,
+                ..ProxyLimits::default()
+            },
+        )
+    }
 }
 
 /// `mesoswarm manage`.

@@ -8,7 +8,8 @@ use mesoswarm_core::Manager;
 use crate::cli::{Common, HostSpec, MasterSpec};
 use crate::docker_server::{serve_docker_api_with_engines, Engines, ServerLimits};
 use crate::driver::{spawn_driver, DriverLimits, LINK_CHANNEL_CAPACITY};
-use crate::engine::EngineResolver;
+use crate::docker_server::ProxyLimits;
+use crate::engine::{EngineLimits, EngineResolver};
 use crate::mesos::{spawn_link, Credential, MasterSource, MesosClientConfig};
 use crate::options::ClusterOptions;
 use crate::runtime::{Listener, Runtime};
@@ -28,6 +29,8 @@ pub struct Plan {
     pub max_body_bytes: usize,
     /// Where each agent's Docker engine is, for the proxied container operations.
     pub engines: EngineResolver,
+    /// Limits of the engine client and the proxy.
+    pub engine_limits: (EngineLimits, ProxyLimits),
 }
 
 impl Plan {
@@ -59,6 +62,7 @@ impl Plan {
             masters,
             store,
             max_body_bytes: common.max_body_bytes,
+            engine_limits: common.engine_limits(),
             engines: EngineResolver {
                 fixed: None,
                 default_port: options.docker_port,
@@ -100,6 +104,7 @@ pub async fn run<R: Runtime>(
         store,
         max_body_bytes,
         engines,
+        engine_limits,
     } = plan;
     for note in &options.notes {
         tracing::warn!("{note}");
@@ -163,7 +168,8 @@ pub async fn run<R: Runtime>(
     };
     let engines = Engines {
         resolver: engines,
-        ..Engines::default()
+        client: engine_limits.0,
+        proxy: engine_limits.1,
     };
     serve_docker_api_with_engines(rt, listeners, driver, limits, engines).await;
     Ok(())

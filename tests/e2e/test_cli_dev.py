@@ -111,11 +111,13 @@ def test_events_since_until(dev):
     assert p.stdout.split("\n")[:2] == ["container create ev", "container destroy ev"], p.stdout
 
 
-def test_foreground_run_fails_clearly_until_the_engine_proxy_exists(dev):
+def test_output_of_simulated_containers_is_explained(dev):
+    """Without --engine the agents are simulated: a foreground run starts the task (Mesos
+    runs it) but there is no output to stream, and the client is told why."""
     p = docker(dev, "run", "--name", "fg", "busybox", "echo", "hi", timeout=60)
-    assert p.returncode == 125, p
-    assert "docker: Error response from daemon: mesoswarm cannot stream a container's output yet" in p.stderr, p.stderr
-    assert "run it in the background with docker run -d" in p.stderr, p.stderr
-    assert state(dev, "fg") == "created", "nothing was started for a client that could not see it"
-    assert docker(dev, "start", "fg", check=True).stdout == "fg\n"
-    assert state(dev, "fg") == "running"
+    assert p.returncode != 0, p
+    assert "mesoswarm dev without --engine simulates its agents" in p.stderr, p.stderr
+    assert "--engine unix:///var/run/docker.sock" in p.stderr, p.stderr
+    assert state(dev, "fg") == "running", "the task itself was started through Mesos"
+    logs = docker(dev, "logs", "fg")
+    assert logs.returncode == 1 and "simulates its agents" in logs.stderr, logs
