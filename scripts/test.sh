@@ -12,7 +12,10 @@ fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 # ---------------------------------------------------------------- what the tests need
-APT_PACKAGES=(zookeeper)
+# docker.io: the dockerd the end-to-end suite starts as the agents' engine (and its 20.10 CLI, which
+# the tests do NOT use: see DOCKER_CLI below); busybox-static: the busybox:latest image is built from
+# it with `docker import`; docker-compose: compose 1.29 as a client; tmux: drives `docker run -it`.
+APT_PACKAGES=(zookeeper docker.io busybox-static docker-compose tmux)
 PIP_PACKAGES=("docker==7.1.0" "pytest==8.3.5")
 
 step "toolchain"
@@ -31,6 +34,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "installed"
+
+step "docker CLI"
+# docker.io puts a 20.10 CLI at /usr/bin/docker; the suite is written for the CLI 28 at
+# /usr/local/bin/docker. Every test runs "$DOCKER_CLI", never whatever `docker` PATH finds first.
+if [ -z "${DOCKER_CLI:-}" ]; then
+  if [ -x /usr/local/bin/docker ]; then DOCKER_CLI=/usr/local/bin/docker; else DOCKER_CLI=$(command -v docker || true); fi
+fi
+[ -n "$DOCKER_CLI" ] && [ -x "$DOCKER_CLI" ] || fail "no docker CLI found (expected the CLI 28 at /usr/local/bin/docker)"
+export DOCKER_CLI
+echo "client: $DOCKER_CLI: $("$DOCKER_CLI" --version)"
+echo "engine: $(command -v dockerd): $(dockerd --version)"
+echo "compose: $(docker-compose version --short 2>/dev/null)"
 
 step "Python packages: ${PIP_PACKAGES[*]}"
 python3 -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"
@@ -80,7 +95,30 @@ s=socket.create_connection(('127.0.0.1',$port),0.5); s.sendall(b'ruok'); print(s
 }
 
 step "ZooKeeper"
+start_docker_engine() {
+  # A dockerd of our own (scripts/engine.py: own data root, socket and bridge, a busybox image
+  # from busybox-static) for the Rust tests of `mesoswarm dev --engine`. The end-to-end suite
+  # starts its own engines.
+  local out
+  out=$(mktemp "${TMPDIR:-/tmp}/mesoswarm-engine.XXXXXX")
+  python3 scripts/engine.py >"$out" 2>&1 &
+  local pid=$!
+  CLEANUP+=("kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f '$out'")
+  for _ in $(seq 1 600); do
+    if grep -q '^MESOSWARM_TEST_DOCKER=' "$out"; then
+      export "$(grep -m1 '^MESOSWARM_TEST_DOCKER=' "$out")"
+      echo "dockerd for the Rust tests at $MESOSWARM_TEST_DOCKER (holder pid $pid)"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  cat "$out" >&2
+  fail "the Docker engine for the Rust tests did not start"
+}
+
 start_zookeeper
+start_docker_engine
 
 # ---------------------------------------------------------------- checks and tests
 step "format"
@@ -98,7 +136,7 @@ cargo check --manifest-path fuzz/Cargo.toml
 if [ -d tests/e2e ]; then
   step "end-to-end: docker CLI, Docker SDK for Python, real Mesos master, ZooKeeper"
   cargo build --locked --bin mesoswarm
-  MESOSWARM_BIN="$ROOT/target/debug/mesoswarm" MESOSWARM_SHARED="$SHARED" \
+  MESOSWARM_BIN="$ROOT/target/debug/mesoswarm" MESOSWARM_SHARED="$SHARED" DOCKER_CLI="$DOCKER_CLI" \
     python3 -m pytest -q -p no:cacheprovider tests/e2e
 fi
 

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import docker, start_daemon, wait_for
+from conftest import DOCKER_CLI, docker, start_daemon, wait_for
 
 
 def framework(mesos, name="mesoswarm"):
@@ -73,7 +73,7 @@ def test_declined_offers_come_back_after_refuse_seconds(real_mesos, manage):
     wait_for("offers", lambda: "Offers: 2" in docker(manage, "info", check=True).stdout)
     # A container no agent can hold: the held offers fit nothing waiting, so they are declined
     # at once with refuse_seconds=3, and the master offers them again 3 s later.
-    bg = subprocess.Popen(["docker", "run", "-d", "--name", "huge", "--cpus", "64", "busybox"],
+    bg = subprocess.Popen([DOCKER_CLI, "run", "-d", "--name", "huge", "--cpus", "64", "busybox"],
                           env={"DOCKER_HOST": manage.docker_host, "PATH": "/usr/local/bin:/usr/bin:/bin"},
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
