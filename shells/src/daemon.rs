@@ -6,9 +6,9 @@ use std::path::Path;
 use mesoswarm_core::Manager;
 
 use crate::cli::{Common, HostSpec, MasterSpec};
+use crate::docker_server::ProxyLimits;
 use crate::docker_server::{serve_docker_api_with_engines, Engines, ServerLimits};
 use crate::driver::{spawn_driver, DriverLimits, LINK_CHANNEL_CAPACITY};
-use crate::docker_server::ProxyLimits;
 use crate::engine::{EngineLimits, EngineResolver};
 use crate::mesos::{spawn_link, Credential, MasterSource, MesosClientConfig};
 use crate::options::ClusterOptions;
