@@ -5,12 +5,14 @@
 //!   what the simulator drives, and what `mesoswarm dev` serves over real HTTP.
 //! * [`run`]: one seeded simulation of the manager against the cluster, with faults, a
 //!   Docker workload and every invariant checked after every step; [`sweep`] runs many.
+//! * [`bench`]: the core timed against the published figures of `anchors.md` §1.
 //!
 //! Nothing here does I/O, reads a clock or uses the OS random source: the same seed gives
 //! the same run, byte for byte.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod check;
 pub mod cluster;
 pub mod config;

@@ -4,14 +4,27 @@
 //! cargo run -p mesoswarm-sim --release -- run --seed 7 --agents 1000 --containers 2000 --faults all --duration 1h
 //! cargo run -p mesoswarm-sim --release -- sweep --seeds 0..200 --agents 1000 --faults all
 //! cargo run -p mesoswarm-sim --release -- replay
+//! cargo run -p mesoswarm-sim --release -- bench all
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 use clap::{Args, Parser, Subcommand};
+use mesoswarm_sim::bench::{self, Which};
 use mesoswarm_sim::run::{parse_case, parse_duration_ms};
 use mesoswarm_sim::{run, sweep, AgentResources, CoreKind, FaultProfile, RunConfig};
+
+// The binary's allocator counts heap use on demand (`bench memory`); see its file.
+#[path = "bench/counting_alloc.rs"]
+mod counting_alloc;
+
+// CPU time of the benchmark thread, the benchmarks' clock; see its file.
+#[path = "bench/thread_clock.rs"]
+mod thread_clock;
+
+#[global_allocator]
+static ALLOC: counting_alloc::CountingAlloc = counting_alloc::CountingAlloc;
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +63,45 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Benchmarks of the core against anchors.md §1 (build with --release).
+    Bench {
+        /// s1 s2 s3 s4 s5 s6 memory, `all` for all of them, or `callgrind-scenario`.
+        #[arg(required = true, value_parser = parse_bench)]
+        which: Vec<Vec<Which>>,
+        #[command(flatten)]
+        opts: BenchOpts,
+    },
+}
+
+#[derive(Args)]
+struct BenchOpts {
+    /// Repetitions of the short scenarios (S1 keeps the best, S2 the median).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// S3: services of 1,000 containers (1,000 = Nomad C1M's million; the default keeps
+    /// the run under a minute).
+    #[arg(long, default_value_t = 100)]
+    s3_services: usize,
+    /// S4: containers arriving over HTTP (50,000 = the published run).
+    #[arg(long, default_value_t = 50_000)]
+    s4_containers: usize,
+    /// S4: requests in flight per batch.
+    #[arg(long, default_value_t = 100)]
+    s4_batch: usize,
+    /// S6: running tasks to reconcile and restore (100,000 or 400,000).
+    #[arg(long, default_value_t = 100_000)]
+    s6_tasks: usize,
+    /// memory: containers tracked.
+    #[arg(long, default_value_t = 100_000)]
+    memory_containers: usize,
+}
+
+fn parse_bench(s: &str) -> Result<Vec<Which>, String> {
+    if s.eq_ignore_ascii_case("all") {
+        Ok(Which::ALL.to_vec())
+    } else {
+        Which::parse(s).map(|w| vec![w])
+    }
 }
 
 #[derive(Args)]
@@ -121,6 +173,46 @@ fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Bench { which, opts } => {
+            let opts = bench::Options {
+                repeat: opts.repeat,
+                s3_services: opts.s3_services,
+                s4_containers: opts.s4_containers,
+                s4_batch: opts.s4_batch,
+                s6_tasks: opts.s6_tasks,
+                memory_containers: opts.memory_containers,
+            };
+            bench::set_clock(
+                thread_clock::thread_cpu_time,
+                "CPU time of the benchmark thread",
+            );
+            println!("clock: {}", bench::clock_name());
+            if cfg!(debug_assertions) {
+                println!("warning: a debug build; figures mean little without --release");
+            }
+            let mut figures = Vec::new();
+            let which: Vec<Which> = which.into_iter().flatten().collect();
+            for &w in &which {
+                let started = WallClock::now();
+                let f = bench::run(w, &opts, Some(&counting_alloc::COUNTER));
+                for line in &f {
+                    println!("{line}");
+                }
+                println!(
+                    "  ({w:?} took {:.1}s of wall time)",
+                    started.elapsed().as_secs_f64()
+                );
+                figures.extend(f);
+            }
+            if which.len() > 1 {
+                println!();
+                println!("summary");
+                for line in &figures {
+                    println!("{line}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Command::Run { seed, common } => {
             let started = WallClock::now();
             let s = run(&common.config(seed));
