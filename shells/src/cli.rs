@@ -1,12 +1,13 @@
 //! The command line: `mesoswarm manage` and `mesoswarm dev`.
 
 use crate::docker_server::ProxyLimits;
+use crate::engine::tls::EngineTlsFiles;
 use crate::engine::EngineLimits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// mesoswarm serves the Docker Engine API and runs each container as a task on an Apache
 /// Mesos cluster: point `docker`, docker-compose or a Docker SDK at it.
@@ -79,9 +80,47 @@ pub struct Common {
     /// milliseconds, before mesoswarm closes it.
     #[arg(long, default_value_t = ProxyLimits::default().attach_drain_after_exit_ms)]
     pub attach_drain_after_exit_ms: u64,
+
+    /// Speak TLS to the agents' Docker engines (dockerd --tlsverify), trusting this CA
+    /// certificate; needs --engine-tls-cert and --engine-tls-key. The default engine port
+    /// becomes 2376.
+    #[arg(long, value_name = "PEM", requires_all = ["engine_tls_cert", "engine_tls_key"])]
+    pub engine_tls_ca: Option<PathBuf>,
+
+    /// The client certificate presented to the agents' Docker engines.
+    #[arg(long, value_name = "PEM", requires_all = ["engine_tls_ca", "engine_tls_key"])]
+    pub engine_tls_cert: Option<PathBuf>,
+
+    /// The client certificate's private key.
+    #[arg(long, value_name = "PEM", requires_all = ["engine_tls_ca", "engine_tls_cert"])]
+    pub engine_tls_key: Option<PathBuf>,
+
+    /// The async runtime the daemon runs on. Both serve the same API with the same code;
+    /// only sockets, timers and task spawning differ.
+    #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
+    pub runtime: RuntimeKind,
+}
+
+/// The async runtimes mesoswarm runs on (`--runtime`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeKind {
+    /// tokio's multi-threaded runtime (the default).
+    #[default]
+    Tokio,
+    /// smol: an async-executor on one thread per core, with async-io's reactor.
+    Smol,
 }
 
 impl Common {
+    /// The TLS files for the engines, if all three were given.
+    pub fn engine_tls_files(&self) -> Option<EngineTlsFiles> {
+        Some(EngineTlsFiles {
+            ca: self.engine_tls_ca.clone()?,
+            cert: self.engine_tls_cert.clone()?,
+            key: self.engine_tls_key.clone()?,
+        })
+    }
+
     /// The limits of the engine client and the proxy these options set.
     pub fn engine_limits(&self) -> (EngineLimits, ProxyLimits) {
         (
@@ -372,6 +411,24 @@ mod tests {
         };
         assert_eq!(defaults.engine, None);
         assert_eq!(defaults.engine_remove_delay, Duration::from_secs(6 * 3600));
+    }
+
+    #[test]
+    fn both_subcommands_take_a_runtime() {
+        let runtime = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Manage(a) => a.common.runtime,
+            Command::Dev(a) => a.common.runtime,
+        };
+        assert_eq!(runtime(&["mesoswarm", "dev"]), RuntimeKind::Tokio);
+        assert_eq!(
+            runtime(&["mesoswarm", "dev", "--runtime", "smol"]),
+            RuntimeKind::Smol
+        );
+        assert_eq!(
+            runtime(&["mesoswarm", "manage", "--runtime", "smol", "m1:5050"]),
+            RuntimeKind::Smol
+        );
+        assert!(Cli::try_parse_from(["mesoswarm", "dev", "--runtime", "async-std"]).is_err());
     }
 
     #[test]

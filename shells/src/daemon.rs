@@ -9,7 +9,8 @@ use crate::cli::{Common, HostSpec, MasterSpec};
 use crate::docker_server::ProxyLimits;
 use crate::docker_server::{serve_docker_api_with_engines, Engines, ServerLimits};
 use crate::driver::{spawn_driver, DriverLimits, LINK_CHANNEL_CAPACITY};
-use crate::engine::{EngineLimits, EngineResolver};
+use crate::engine::tls::EngineTls;
+use crate::engine::{EngineLimits, EngineResolver, DEFAULT_DOCKER_PORT, DEFAULT_DOCKER_TLS_PORT};
 use crate::mesos::{spawn_link, Credential, MasterSource, MesosClientConfig};
 use crate::options::ClusterOptions;
 use crate::runtime::{Listener, Runtime};
@@ -31,6 +32,8 @@ pub struct Plan {
     pub engines: EngineResolver,
     /// Limits of the engine client and the proxy.
     pub engine_limits: (EngineLimits, ProxyLimits),
+    /// TLS toward the engines, loaded.
+    pub engine_tls: Option<EngineTls>,
 }
 
 impl Plan {
@@ -47,6 +50,10 @@ impl Plan {
             .iter()
             .map(|h| HostSpec::parse(h))
             .collect::<Result<Vec<_>, _>>()?;
+        let engine_tls = common
+            .engine_tls_files()
+            .map(|files| EngineTls::load(&files))
+            .transpose()?;
         let store = match common.store.as_deref().or(default_store) {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -65,10 +72,15 @@ impl Plan {
             engine_limits: common.engine_limits(),
             engines: EngineResolver {
                 fixed: None,
-                default_port: options.docker_port,
+                default_port: options.docker_port.unwrap_or(if engine_tls.is_some() {
+                    DEFAULT_DOCKER_TLS_PORT
+                } else {
+                    DEFAULT_DOCKER_PORT
+                }),
                 no_engine: None,
             },
             options,
+            engine_tls,
         })
     }
 }
@@ -105,6 +117,7 @@ pub async fn run<R: Runtime>(
         max_body_bytes,
         engines,
         engine_limits,
+        engine_tls,
     } = plan;
     for note in &options.notes {
         tracing::warn!("{note}");
@@ -170,20 +183,29 @@ pub async fn run<R: Runtime>(
         resolver: engines,
         client: engine_limits.0,
         proxy: engine_limits.1,
+        tls: engine_tls,
     };
     serve_docker_api_with_engines(rt, listeners, driver, limits, engines).await;
     Ok(())
 }
 
-/// Completes on SIGTERM or SIGINT (tokio).
-pub async fn tokio_shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+/// Completes on the first SIGTERM or SIGINT after this call. On every runtime: async-signal
+/// turns the signals into a stream on async-io's reactor, which needs no executor of its
+/// own. The handlers are installed here, not at the first poll, so that a signal that comes
+/// while the daemon is still starting is not lost (or fatal).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use async_signal::{Signal, Signals};
+    use futures_util::StreamExt;
+    let signals = Signals::new([Signal::Term, Signal::Int]);
+    async move {
+        match signals {
+            Ok(mut signals) => {
+                signals.next().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot catch SIGTERM/SIGINT ({e}); stop mesoswarm with SIGKILL");
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ const OPTIONS: &[OptionSpec] = &[
     OptionSpec { key: "mesos.tasktimeout", env: "SWARM_MESOS_TASK_TIMEOUT", help: "how long a started container may wait for an offer that fits; default 60s" },
     OptionSpec { key: "mesos.failovertimeout", env: "SWARM_MESOS_FAILOVER_TIMEOUT", help: "how long Mesos keeps our tasks while mesoswarm is away (seconds or a duration); default 168h" },
     OptionSpec { key: "mesos.checkpointfailover", env: "SWARM_MESOS_CHECKPOINT_FAILOVER", help: "FrameworkInfo.checkpoint: tasks survive agent restarts; default true" },
-    OptionSpec { key: "mesos.dockerport", env: "SWARM_MESOS_DOCKER_PORT", help: "port of the Docker engine on each agent; default 2375" },
+    OptionSpec { key: "mesos.dockerport", env: "SWARM_MESOS_DOCKER_PORT", help: "port of the Docker engine on each agent; default 2375, or 2376 with --engine-tls-*" },
     OptionSpec { key: "mesos.defaultcpus", env: "SWARM_MESOS_DEFAULT_CPUS", help: "cpus for a container that asks for none; default 0.1" },
     OptionSpec { key: "mesos.defaultmemory", env: "SWARM_MESOS_DEFAULT_MEMORY", help: "memory for a container that asks for none (MiB, or 128m, 1g); default 128" },
 ];
@@ -46,8 +46,9 @@ pub struct ClusterOptions {
     pub config: Config,
     /// HTTP basic auth towards the master: (principal, secret).
     pub auth: Option<(String, String)>,
-    /// Docker engine port on the agents.
-    pub docker_port: u16,
+    /// Docker engine port on the agents, if `mesos.dockerport` was given (else 2375, or 2376
+    /// when the engines speak TLS).
+    pub docker_port: Option<u16>,
     /// Notes for the log (obsolete keys that were ignored).
     pub notes: Vec<String>,
 }
@@ -103,7 +104,7 @@ pub fn parse(
     }
 
     let mut config = Config::default();
-    let mut docker_port = 2375u16;
+    let mut docker_port = None;
     let mut secret = None;
     for (key, (source, value)) in &given {
         let bad = |what: &str| OptionError(format!("{source}={value:?}: {what}"));
@@ -141,12 +142,14 @@ pub fn parse(
                     parse_bool(value).ok_or_else(|| bad("expected true or false"))?
             }
             "mesos.dockerport" => {
-                docker_port = value
-                    .trim()
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|p| *p > 0)
-                    .ok_or_else(|| bad("expected a port number 1-65535"))?
+                docker_port = Some(
+                    value
+                        .trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| bad("expected a port number 1-65535"))?,
+                )
             }
             "mesos.defaultcpus" => {
                 let v: f64 = value
@@ -302,7 +305,7 @@ mod tests {
     fn defaults_apply_without_options() {
         let o = parse(&[], no_env).unwrap();
         assert_eq!(o.config, Config::default());
-        assert_eq!(o.docker_port, 2375);
+        assert_eq!(o.docker_port, None);
         assert_eq!(o.auth, None);
     }
 
@@ -332,7 +335,7 @@ mod tests {
         assert_eq!(o.config.framework.user, "nobody");
         assert!(!o.config.framework.checkpoint);
         assert_eq!(o.auth, Some(("ms".into(), "s3cret".into())));
-        assert_eq!(o.docker_port, 2376);
+        assert_eq!(o.docker_port, Some(2376));
         assert_eq!(o.config.default_cpus, Milli(250));
         assert_eq!(o.config.default_mem_mib, 1024);
     }

@@ -107,21 +107,34 @@ def tmp(tmp_path):
     return tmp_path
 
 
-def start_daemon(tmp_path, args, name="mesoswarm"):
-    """Starts `mesoswarm <args>` on a free loopback port; `manage` gets its own store file
-    in the test's directory unless the test gives one."""
+# The async runtimes mesoswarm runs on (`--runtime`). Every test that starts mesoswarm takes
+# the `runtime` fixture and so runs once on each: the two shells must be at parity.
+RUNTIMES = ("tokio", "smol")
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request):
+    """The runtime of the mesoswarm this test starts."""
+    return request.param
+
+
+def start_daemon(tmp_path, args, name="mesoswarm", *, runtime):
+    """Starts `mesoswarm <args> --runtime <runtime>` on a free loopback port; `manage` gets
+    its own store file in the test's directory unless the test gives one. `runtime` has no
+    default on purpose: a test that starts mesoswarm takes the `runtime` fixture."""
     port = free_port()
     host = f"tcp://127.0.0.1:{port}"
-    extra = ["--host", host]
+    extra = ["--host", host, "--runtime", runtime]
     if args[0] == "manage" and "--store" not in args:
         extra += ["--store", str(tmp_path / f"{name}.redb")]
     return Daemon([args[0], *extra, *args[1:]], host, str(tmp_path / f"{name}.log"))
 
 
 @pytest.fixture
-def dev(tmp_path):
+def dev(tmp_path, runtime):
     """`mesoswarm dev` with 3 simulated agents, connected."""
-    d = start_daemon(tmp_path, ["dev", "--agents", "3", "--cluster-opt", "mesos.offerrefusetimeout=1s"])
+    d = start_daemon(tmp_path, ["dev", "--agents", "3", "--cluster-opt", "mesos.offerrefusetimeout=1s"],
+                     runtime=runtime)
     try:
         d.wait_ready()
         yield d
@@ -269,8 +282,11 @@ class Engine:
     which the tests do not need.
     """
 
-    def __init__(self, name="engine"):
+    def __init__(self, name="engine", tls=None):
+        """`tls`: (ca, cert, key) PEM paths: the TCP listener then requires TLS with client
+        certificates (dockerd --tlsverify); the unix socket stays plain."""
         self.name = name
+        self.tls = tls
         self.dockerd = _which("dockerd")
         if not self.dockerd:
             pytest.fail(f"dockerd is missing (Debian's docker.io package): {ENGINE_HOWTO}")
@@ -322,6 +338,9 @@ class Engine:
                 # If dockerd finds a system containerd, it uses it instead of starting its own:
                 # keep our objects apart from anyone else's there.
                 "--containerd-namespace", self.ns, "--containerd-plugins-namespace", self.ns + "-plugins"]
+        if self.tls:
+            ca, cert, key = self.tls
+            args += ["--tlsverify", "--tlscacert", ca, "--tlscert", cert, "--tlskey", key]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         wait_for(f"dockerd to answer on {self.unix_host}", self.ready, timeout=60, interval=0.2)
@@ -332,6 +351,8 @@ class Engine:
         status, _ = _unix_http(self.sock, "GET", "/_ping", timeout=2)
         if status != 200:
             return False
+        if self.tls:
+            return True  # the TCP listener needs a client certificate; the socket answered
         host = self.docker_host.removeprefix("tcp://")
         with urllib.request.urlopen(f"http://{host}/_ping", timeout=2) as r:
             return r.status == 200
@@ -470,10 +491,10 @@ def engine():
         e.stop()
 
 
-def start_engine_dev(tmp_path, engine, name="mesoswarm-engine", agents=3):
-    """`mesoswarm dev --engine unix://<engine socket>`, connected."""
+def start_engine_dev(tmp_path, engine, name="mesoswarm-engine", agents=3, *, runtime):
+    """`mesoswarm dev --engine unix://<engine socket>` on `runtime`, connected."""
     d = start_daemon(tmp_path, ["dev", "--agents", str(agents), "--cluster-opt", "mesos.offerrefusetimeout=1s",
-                                "--engine", engine.unix_host], name=name)
+                                "--engine", engine.unix_host], name=name, runtime=runtime)
     try:
         d.wait_ready()
     except BaseException:
@@ -483,22 +504,39 @@ def start_engine_dev(tmp_path, engine, name="mesoswarm-engine", agents=3):
 
 
 @pytest.fixture(scope="session")
-def engine_dev(engine, tmp_path_factory):
-    """`mesoswarm dev` whose simulated agents run every task as a container on `engine`; its
-    `docker_host` is the DOCKER_HOST for the tests."""
-    d = start_engine_dev(tmp_path_factory.mktemp("engine-dev"), engine)
+def engine_devs(engine, tmp_path_factory):
+    """`engine_devs(runtime)`: the session's `mesoswarm dev` on `runtime` whose simulated
+    agents run every task as a container on `engine`, started when a test first asks for it
+    and kept for the session (one per runtime, so the engine tests start two in all)."""
+    started = {}
+
+    def get(runtime):
+        if runtime not in started:
+            started[runtime] = start_engine_dev(tmp_path_factory.mktemp(f"engine-dev-{runtime}"), engine,
+                                                runtime=runtime)
+        return started[runtime]
+
     try:
-        yield d
+        yield get
     finally:
-        d.stop()
+        for d in started.values():
+            d.stop()
+
+
+@pytest.fixture
+def engine_dev(engine_devs, runtime):
+    """The session's `mesoswarm dev --engine` on `runtime`; its `docker_host` is the
+    DOCKER_HOST for the tests."""
+    return engine_devs(runtime)
 
 
 class EngineTarget:
     """Where an engine test points its clients: `mesoswarm dev --engine` (the real subject) or
     the plain dockerd itself (the baseline that shows the test's expectations are Docker's)."""
 
-    def __init__(self, name, daemon, engine):
+    def __init__(self, name, daemon, engine, runtime=None):
         self.name = name
+        self.runtime = runtime  # mesoswarm's `--runtime`; None for the dockerd baseline
         self.daemon = daemon
         self.engine = engine
         self.docker_host = daemon.docker_host
@@ -528,12 +566,14 @@ class EngineTarget:
                 pass
 
 
-@pytest.fixture(params=["mesoswarm", "dockerd"])
+@pytest.fixture(params=[*(("mesoswarm", r) for r in RUNTIMES), ("dockerd", None)],
+                ids=[*(f"mesoswarm-{r}" for r in RUNTIMES), "dockerd"])
 def target(request, engine):
-    """The engine tests run against mesoswarm (whose agents run containers on `engine`) and,
-    as a baseline, against that dockerd directly."""
-    daemon = request.getfixturevalue("engine_dev") if request.param == "mesoswarm" else engine
-    t = EngineTarget(request.param, daemon, engine)
+    """The engine tests run against mesoswarm on each runtime (whose agents run containers on
+    `engine`) and, as a baseline, once against that dockerd directly."""
+    name, runtime = request.param
+    daemon = request.getfixturevalue("engine_devs")(runtime) if name == "mesoswarm" else engine
+    t = EngineTarget(name, daemon, engine, runtime)
     try:
         yield t
     finally:

@@ -69,20 +69,20 @@ def test_unimplemented_routes_answer_like_dockerd(dev):
     assert "page not found" in json.loads(body)["message"] and "/volumes" in json.loads(body)["message"]
 
 
-def test_bad_cluster_opt_is_a_startup_error_naming_the_key(tmp_path):
-    p = subprocess.run([BIN, "dev", "--host", f"tcp://127.0.0.1:{free_port()}", "--cluster-opt",
+def test_bad_cluster_opt_is_a_startup_error_naming_the_key(tmp_path, runtime):
+    p = subprocess.run([BIN, "dev", "--runtime", runtime, "--host", f"tcp://127.0.0.1:{free_port()}", "--cluster-opt",
                         "mesos.offertimout=10m"], capture_output=True, text=True, timeout=30)
     assert p.returncode != 0
     assert 'unknown cluster option "mesos.offertimout" (did you mean mesos.offertimeout?)' in p.stderr, p.stderr
-    p = subprocess.run([BIN, "manage", "--host", f"tcp://127.0.0.1:{free_port()}", "--cluster-opt",
+    p = subprocess.run([BIN, "manage", "--runtime", runtime, "--host", f"tcp://127.0.0.1:{free_port()}", "--cluster-opt",
                         "mesos.tasktimeout=soon", "127.0.0.1:1"], capture_output=True, text=True, timeout=30)
     assert p.returncode != 0
     assert 'mesos.tasktimeout="soon"' in p.stderr, p.stderr
 
 
-def test_unreachable_master_retries_while_the_docker_api_answers(tmp_path):
+def test_unreachable_master_retries_while_the_docker_api_answers(tmp_path, runtime):
     dead = free_port()  # nothing listens here
-    d = start_daemon(tmp_path, ["manage", f"127.0.0.1:{dead}"])
+    d = start_daemon(tmp_path, ["manage", f"127.0.0.1:{dead}"], runtime=runtime)
     try:
         d.wait_ready(connected=False)
         out = docker(d, "info", check=True).stdout

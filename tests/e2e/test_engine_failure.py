@@ -16,8 +16,9 @@ def doomed_engine():
         e.stop()
 
 
-def test_engine_dies_mid_stream_the_client_gets_an_error_and_mesoswarm_keeps_serving(doomed_engine, tmp_path):
-    dev = start_engine_dev(tmp_path, doomed_engine, name="mesoswarm-doomed")
+def test_engine_dies_mid_stream_the_client_gets_an_error_and_mesoswarm_keeps_serving(doomed_engine, tmp_path,
+                                                                                       runtime):
+    dev = start_engine_dev(tmp_path, doomed_engine, name="mesoswarm-doomed", runtime=runtime)
     try:
         docker(dev, "run", "-d", "--name", "ticker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.3; done",
                check=True)

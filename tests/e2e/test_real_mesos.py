@@ -23,11 +23,11 @@ def framework(mesos, name="mesoswarm"):
 
 
 @pytest.fixture
-def manage(real_mesos, tmp_path):
+def manage(real_mesos, tmp_path, runtime):
     store = tmp_path / "state.redb"
     d = start_daemon(tmp_path, ["manage", "--store", str(store), "--cluster-opt", "mesos.offerrefusetimeout=3s",
                                 "--cluster-opt", "mesos.tasktimeout=20s", "--log", "debug",
-                                f"127.0.0.1:{real_mesos.port}"])
+                                f"127.0.0.1:{real_mesos.port}"], runtime=runtime)
     d.store = store
     try:
         d.wait_ready()
@@ -99,12 +99,12 @@ def parse_glog_time(line):
     return int(hh) * 3600 + int(mm) * 60 + float(ss)
 
 
-def test_restarted_manager_resubscribes_with_its_framework_id_and_reconciles(real_mesos, manage, tmp_path):
+def test_restarted_manager_resubscribes_with_its_framework_id_and_reconciles(real_mesos, manage, tmp_path, runtime):
     fw = wait_for("the framework", lambda: framework(real_mesos))
     docker(manage, "run", "-d", "--name", "survivor", "busybox", "true", timeout=120)
     manage.stop()
     again = start_daemon(tmp_path, ["manage", "--store", str(manage.store), "--log", "debug",
-                                    f"127.0.0.1:{real_mesos.port}"], name="mesoswarm-2")
+                                    f"127.0.0.1:{real_mesos.port}"], name="mesoswarm-2", runtime=runtime)
     try:
         again.wait_ready()
         fw2 = wait_for("the framework active again", lambda: (f := framework(real_mesos)) and f["active"] and f)

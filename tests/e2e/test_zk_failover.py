@@ -18,20 +18,20 @@ def zk():
     return addr
 
 
-def sim_master(tmp_path, zk_url, name):
+def sim_master(tmp_path, zk_url, name, runtime):
     port = free_port()
-    return Daemon(["dev", "--master-only", "--agents", "2", "--master-addr", f"127.0.0.1:{port}",
+    return Daemon(["dev", "--runtime", runtime, "--master-only", "--agents", "2", "--master-addr", f"127.0.0.1:{port}",
                    "--zk-register", zk_url], f"tcp://127.0.0.1:{port}", str(tmp_path / f"{name}.log")), port
 
 
-def test_manager_follows_the_new_leader_and_keeps_its_framework_id(zk, tmp_path):
+def test_manager_follows_the_new_leader_and_keeps_its_framework_id(zk, tmp_path, runtime):
     path = f"/mesos-test-{free_port()}"
     zk_url = f"zk://{zk}{path}"
-    a, port_a = sim_master(tmp_path, zk_url, "master-a")
+    a, port_a = sim_master(tmp_path, zk_url, "master-a", runtime)
     wait_for("master A registered", lambda: a.alive() and "registered in ZooKeeper" in a.tail(50), timeout=30)
-    b, port_b = sim_master(tmp_path, zk_url, "master-b")
+    b, port_b = sim_master(tmp_path, zk_url, "master-b", runtime)
     wait_for("master B registered", lambda: b.alive() and "registered in ZooKeeper" in b.tail(50), timeout=30)
-    d = start_daemon(tmp_path, ["manage", zk_url])
+    d = start_daemon(tmp_path, ["manage", zk_url], runtime=runtime)
     try:
         d.wait_ready()
         out = docker(d, "info", check=True).stdout

@@ -40,7 +40,7 @@ pub const WAIT_ATTEMPTS: u32 = 5;
 const WAIT_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 /// How the agent runs tasks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct EngineAgentConfig {
     /// The engine every simulated agent uses.
     pub engine: EngineAddr,
@@ -48,6 +48,8 @@ pub struct EngineAgentConfig {
     pub max_tasks: usize,
     /// How long an exited container stays on the engine before it is removed.
     pub remove_delay: Duration,
+    /// TLS toward a `tcp://` engine that requires it.
+    pub tls: Option<crate::engine::tls::EngineTls>,
 }
 
 impl EngineAgentConfig {
@@ -57,6 +59,7 @@ impl EngineAgentConfig {
             engine,
             max_tasks: DEFAULT_MAX_TASKS,
             remove_delay: DEFAULT_REMOVE_DELAY,
+            tls: None,
         }
     }
 }
@@ -121,7 +124,7 @@ impl<R: Runtime> EngineAgent<R> {
         let (removals, removals_rx) = async_channel::bounded(MAX_PENDING_REMOVALS);
         let shared = Arc::new(Shared {
             rt: rt.clone(),
-            engine: Engine::new(rt.clone(), config.engine.clone()),
+            engine: Engine::new(rt.clone(), config.engine.clone(), config.tls.clone()),
             config,
             report,
             tasks: Mutex::new(HashMap::new()),

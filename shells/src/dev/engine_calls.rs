@@ -44,9 +44,9 @@ pub(crate) struct Engine<R: Runtime> {
 }
 
 impl<R: Runtime> Engine<R> {
-    pub(crate) fn new(rt: R, addr: EngineAddr) -> Self {
+    pub(crate) fn new(rt: R, addr: EngineAddr, tls: Option<crate::engine::tls::EngineTls>) -> Self {
         Engine {
-            client: EngineClient::new(rt.clone(), EngineLimits::default()),
+            client: EngineClient::new(rt.clone(), EngineLimits::default()).with_tls(tls),
             rt,
             addr,
         }

@@ -80,6 +80,11 @@ pub async fn run<R: Runtime>(
     let info = cluster.master_info();
     let (external_tx, external_rx) = async_channel::bounded(EXTERNAL_QUEUE);
     let server = master_http::SimMasterServer::new(rt.clone(), Clock::new(), cluster, external_tx);
+    let engine_tls = args
+        .common
+        .engine_tls_files()
+        .map(|files| crate::engine::tls::EngineTls::load(&files))
+        .transpose()?;
     let agent = engine.as_ref().map(|addr| {
         let master = server.clone();
         let report: engine_agent::Reporter = Arc::new(move |r: engine_agent::TaskReport| {
@@ -89,6 +94,7 @@ pub async fn run<R: Runtime>(
             engine: addr.clone(),
             max_tasks: args.engine_max_tasks,
             remove_delay: args.engine_remove_delay,
+            tls: engine_tls.clone(),
         };
         engine_agent::EngineAgent::spawn(rt.clone(), config, external_rx, report)
     });

@@ -70,6 +70,7 @@ pub async fn serve_docker_api<R: Runtime>(
         resolver: EngineResolver::default(),
         client: EngineLimits::default(),
         proxy: ProxyLimits::default(),
+        tls: None,
     };
     serve_docker_api_with_engines(rt, listeners, driver, limits, engines).await
 }
@@ -83,6 +84,8 @@ pub struct Engines {
     pub client: EngineLimits,
     /// Limits of the proxy.
     pub proxy: ProxyLimits,
+    /// TLS toward engines on TCP addresses, if they require it.
+    pub tls: Option<crate::engine::tls::EngineTls>,
 }
 
 /// [`serve_docker_api`], proxying container operations to the engines `engines` names.
@@ -93,7 +96,7 @@ pub async fn serve_docker_api_with_engines<R: Runtime>(
     limits: ServerLimits,
     engines: Engines,
 ) {
-    let client = EngineClient::new(rt.clone(), engines.client);
+    let client = EngineClient::new(rt.clone(), engines.client).with_tls(engines.tls);
     let shared = Arc::new(ServerShared {
         proxy: proxy::ProxyShared::new(client, engines.resolver, engines.proxy),
         rt,

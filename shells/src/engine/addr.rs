@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 /// The Docker engine port when the cluster does not say otherwise (`mesos.dockerport`).
 pub const DEFAULT_DOCKER_PORT: u16 = 2375;
+/// The Docker engine port when the engines speak TLS.
+pub const DEFAULT_DOCKER_TLS_PORT: u16 = 2376;
 
 /// The address of one Docker engine.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -16,6 +16,7 @@ use hyper::client::conn::http1;
 
 use crate::engine::addr::EngineAddr;
 use crate::engine::error::EngineError;
+use crate::engine::tls::EngineTls;
 use crate::runtime::{timeout, Runtime};
 
 /// The error type of request bodies sent to an engine.
@@ -73,6 +74,7 @@ struct Pool {
 pub struct EngineClient<R: Runtime> {
     rt: R,
     limits: EngineLimits,
+    tls: Option<EngineTls>,
     pool: Arc<Mutex<Pool>>,
 }
 
@@ -82,11 +84,18 @@ impl<R: Runtime> EngineClient<R> {
         EngineClient {
             rt,
             limits,
+            tls: None,
             pool: Arc::new(Mutex::new(Pool {
                 idle: HashMap::new(),
                 versions: HashMap::new(),
             })),
         }
+    }
+
+    /// The client, speaking TLS to engines on TCP addresses (`--tlsverify` engines).
+    pub fn with_tls(mut self, tls: Option<EngineTls>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The client's limits.
@@ -228,6 +237,14 @@ impl<R: Runtime> EngineClient<R> {
         let connecting = match addr {
             EngineAddr::Tcp { host, port } => self.rt.connect_tcp(host, *port),
             EngineAddr::Unix(path) => self.rt.connect_unix(path),
+        };
+        let tls = self.tls.clone();
+        let connecting = async move {
+            let io = connecting.await?;
+            match (tls, addr) {
+                (Some(tls), EngineAddr::Tcp { host, .. }) => tls.wrap(host, io).await,
+                _ => Ok(io),
+            }
         };
         let io = timeout(&self.rt, limit, connecting)
             .await

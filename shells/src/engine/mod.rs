@@ -4,7 +4,8 @@
 pub mod addr;
 pub mod client;
 pub mod error;
+pub mod tls;
 
-pub use addr::{EngineAddr, EngineResolver, DEFAULT_DOCKER_PORT};
+pub use addr::{EngineAddr, EngineResolver, DEFAULT_DOCKER_PORT, DEFAULT_DOCKER_TLS_PORT};
 pub use client::{empty_body, full_body, EngineBody, EngineClient, EngineLimits};
 pub use error::EngineError;

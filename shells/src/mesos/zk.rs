@@ -3,13 +3,19 @@
 //! with a watch, take the lowest `json.info_<seq>`, read its `MasterInfo` JSON with a watch,
 //! and look again whenever either watch fires.
 //!
-//! zookeeper-client brings its own runtime integration: its I/O and timers run on
-//! `async-io`, and it spawns its session task through `spawns`, which finds the current
-//! tokio runtime, or else smol's global executor (the crate's `tokio` and `smol` features).
-//! Nothing else here depends on the runtime.
+//! zookeeper-client does its I/O and timers on async-io, whose reactor needs no executor (it
+//! runs its own thread when nobody else drives it), so it works under tokio and smol alike.
+//! It spawns one task per session (and a few for retried deletes) through `spawns`, which
+//! asks, at each spawn: a spawner entered on this thread, else the current tokio runtime
+//! (the crate's `tokio` feature), else smol's global executor (`smol`). Left to that, under
+//! `--runtime smol` the session would run on smol's global executor and its threads, beside
+//! ours. So the watcher is polled inside a scope that hands those spawns to our [`Runtime`]
+//! ([`on_runtime`]): the session task runs where everything else does, on either runtime.
+//! The two features stay on as the fallback for code that does not enter such a scope.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures_util::future::{select, Either};
 use mesoswarm_proto::zk::{leader_child, parse_master_info_json};
@@ -116,9 +122,47 @@ pub(crate) async fn watch_leader<R: Runtime>(
             }
         }
     };
-    let work = std::pin::pin!(work);
+    let work = on_runtime(rt.clone(), work);
     let aborted = std::pin::pin!(abort.aborted());
     select(work, aborted).await;
+}
+
+/// Runs `fut` so that whatever zookeeper-client spawns while it is polled (a session's task,
+/// background deletes) is spawned on `rt`, whichever runtime that is.
+pub fn on_runtime<R: Runtime, F: Future>(rt: R, fut: F) -> impl Future<Output = F::Output> {
+    OnRuntime {
+        spawner: RuntimeSpawner(rt),
+        fut: Box::pin(fut),
+    }
+}
+
+/// Hands `spawns` tasks to a [`Runtime`].
+struct RuntimeSpawner<R>(R);
+
+impl<R: Runtime> spawns_core::Spawn for RuntimeSpawner<R> {
+    fn spawn(&self, task: spawns_core::Task) {
+        self.0.spawn(Box::into_pin(task.future));
+    }
+}
+
+/// A future polled with its spawner entered. The scope is per poll because `spawns` keeps
+/// it in a thread-local and a multi-threaded executor may poll on any thread.
+struct OnRuntime<R, F: Future> {
+    spawner: RuntimeSpawner<R>,
+    fut: Pin<Box<F>>,
+}
+
+// Nothing is pinned in place: the future is boxed, the spawner only borrowed per poll.
+impl<R, F: Future> Unpin for OnRuntime<R, F> {}
+
+impl<R: Runtime, F: Future> Future for OnRuntime<R, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        let _scope = spawns_core::enter(&this.spawner);
+        this.fut.as_mut().poll(cx)
+    }
 }
 
 /// True for errors after which this client is useless.

@@ -1,8 +1,10 @@
 //! The seam between the shell's logic and an async runtime, in the spirit of quinn's
 //! runtime module: everything that differs between tokio and smol — spawning, timers,
 //! sockets — sits behind [`Runtime`], so the HTTP wiring, the Mesos client, the Docker API
-//! server and the proxy pumps are written once.
+//! server and the proxy pumps are written once. [`tokio`] and [`smol`] implement it; each also
+//! has a `block_on` that starts a multi-threaded runtime for `main`.
 
+pub mod smol;
 pub mod tokio;
 
 use std::future::Future;

@@ -1,5 +1,6 @@
 //! [`Runtime`] on tokio, the production runtime.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -12,6 +13,17 @@ use super::{BoxFuture, BoxIo, Listener, Runtime};
 /// The tokio runtime (the current tokio runtime handle is used for spawning).
 #[derive(Clone, Debug, Default)]
 pub struct TokioRuntime;
+
+/// Runs `main` on the calling thread with a [`TokioRuntime`] whose tasks run on a fresh
+/// multi-threaded tokio runtime (one worker per core). Returns once `main` has; tasks still
+/// running then are dropped with the runtime.
+pub fn block_on<T, F: Future<Output = T>>(main: impl FnOnce(TokioRuntime) -> F) -> io::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("mesoswarm")
+        .build()?;
+    Ok(runtime.block_on(main(TokioRuntime)))
+}
 
 struct TcpListener(tokio::net::TcpListener);
 struct UnixListener(tokio::net::UnixListener, String);
