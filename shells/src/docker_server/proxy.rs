@@ -435,16 +435,9 @@ async fn exec_created<R: Runtime>(
     resp: Response<Incoming>,
 ) -> Response<ServerBody> {
     let client = &shared.proxy.client;
-    let (parts, body) = resp.into_parts();
-    let bytes = match crate::engine::client::read_whole(
-        &target.addr,
-        body,
-        client.limits().max_buffered_response_bytes,
-    )
-    .await
-    {
-        Ok(b) => b,
-        Err(e) => return engine_error(client, &e),
+    let (parts, bytes) = match read_answer(client, target, resp).await {
+        Ok(answer) => answer,
+        Err(resp) => return resp,
     };
     let id = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
@@ -590,6 +583,20 @@ async fn engine_failure_answer<R: Runtime>(
     error(ApiError::new(status, message))
 }
 
+/// An engine answer's head and whole body (up to the client's buffering limit).
+async fn read_answer<R: Runtime>(
+    client: &EngineClient<R>,
+    target: &Target,
+    resp: Response<Incoming>,
+) -> Result<(http::response::Parts, Bytes), Response<ServerBody>> {
+    let (parts, body) = resp.into_parts();
+    let limit = client.limits().max_buffered_response_bytes;
+    match crate::engine::client::read_whole(&target.addr, body, limit).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(e) => Err(engine_error(client, &e)),
+    }
+}
+
 /// Reads a JSON answer, changes it, and sends it on.
 async fn rewrite_json<R: Runtime>(
     client: &EngineClient<R>,
@@ -597,16 +604,9 @@ async fn rewrite_json<R: Runtime>(
     resp: Response<Incoming>,
     change: impl FnOnce(&mut serde_json::Value),
 ) -> Response<ServerBody> {
-    let (parts, body) = resp.into_parts();
-    let bytes = match crate::engine::client::read_whole(
-        &target.addr,
-        body,
-        client.limits().max_buffered_response_bytes,
-    )
-    .await
-    {
-        Ok(b) => b,
-        Err(e) => return engine_error(client, &e),
+    let (parts, bytes) = match read_answer(client, target, resp).await {
+        Ok(answer) => answer,
+        Err(resp) => return resp,
     };
     let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(mut v) => {
