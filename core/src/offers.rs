@@ -328,12 +328,12 @@ impl OfferBook {
         self.by_seq.iter().map(|(s, o)| (*s, o))
     }
 
-    /// Arrival numbers from `start` on, then wrapping around to the ones before it.
-    pub fn seqs_from(&self, start: u64) -> impl Iterator<Item = u64> + '_ {
+    /// Held offers from arrival number `start` on, then wrapping around to the ones before.
+    pub fn offers_from(&self, start: u64) -> impl Iterator<Item = (u64, &HeldOffer)> + '_ {
         self.by_seq
             .range(start..)
             .chain(self.by_seq.range(..start))
-            .map(|(s, _)| *s)
+            .map(|(s, o)| (*s, o))
     }
 
     /// Ids of the offers held on `agent_id`.

@@ -110,16 +110,30 @@ impl Manager {
 
     fn place_one(&mut self, id: ContainerId, demand: &Demand) -> bool {
         let max_per_offer = self.config.limits.max_launches_per_offer;
-        let seqs: Vec<u64> = self.offers.seqs_from(self.next_fit_cursor).collect();
-        for seq in seqs {
-            let Some(offer) = self.offers.get_seq_mut(seq) else {
-                continue;
+        // Offers whose `take` refused what `fits` accepted (should not happen; kept so a
+        // disagreement cannot loop forever).
+        let mut refused: Vec<u64> = Vec::new();
+        loop {
+            // Scan lazily from the cursor and stop at the first fit: collecting every held
+            // offer's number first made each placement cost O(held offers).
+            let accepts = &self.accepts;
+            let found = self
+                .offers
+                .offers_from(self.next_fit_cursor)
+                .find(|(seq, offer)| {
+                    !refused.contains(seq)
+                        && accepts.get(&offer.id).map_or(0, |a| a.tasks.len()) < max_per_offer
+                        && offer.fits(demand)
+                })
+                .map(|(seq, _)| seq);
+            let Some(seq) = found else {
+                return false;
             };
-            let already = self.accepts.get(&offer.id).map_or(0, |a| a.tasks.len());
-            if already >= max_per_offer || !offer.fits(demand) {
-                continue;
-            }
+            let Some(offer) = self.offers.get_seq_mut(seq) else {
+                return false;
+            };
             let Some(taken) = offer.take(demand) else {
+                refused.push(seq);
                 continue;
             };
             offer.launching = true;
@@ -137,7 +151,6 @@ impl Manager {
             self.commit_placement(id, offer_id, agent_id, (hostname, docker_port), taken);
             return true;
         }
-        false
     }
 
     fn commit_placement(
