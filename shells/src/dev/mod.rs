@@ -107,7 +107,7 @@ pub async fn run<R: Runtime>(
     let registration = match zk_register {
         Some(url) => {
             let (servers, path) = zk_register::parse_zk_url(&url)?;
-            let r = zk_register::register(&servers, &path, &info).await?;
+            let r = zk_register::register(rt.clone(), &servers, &path, &info).await?;
             tracing::info!("simulated master registered in ZooKeeper as {}", r.path());
             Some(r)
         }

@@ -49,14 +49,18 @@ pub fn master_info_json(info: &MasterInfo) -> String {
 }
 
 /// Creates the znode (and the parent path if missing).
-pub async fn register(
+pub async fn register<R: crate::runtime::Runtime>(
+    rt: R,
     servers: &str,
     path: &str,
     info: &MasterInfo,
 ) -> Result<Registration, String> {
-    let client = zookeeper_client::Client::connector()
+    // The client spawns its session task when it connects: on our runtime, not smol's
+    // global executor or whichever tokio runtime happens to be current.
+    let connecting = zookeeper_client::Client::connector()
         .with_session_timeout(Duration::from_secs(6))
-        .connect(servers)
+        .connect(servers);
+    let client = crate::mesos::zk::on_runtime(rt, connecting)
         .await
         .map_err(|e| format!("cannot reach ZooKeeper at {servers}: {e}"))?;
     let persistent =
