@@ -241,23 +241,19 @@ async fn container_op<R: Runtime>(
     };
     let status = resp.status();
     if status.is_client_error() || status.is_server_error() {
-        return engine_failure_answer(&proxy.client, &target, resp).await;
+        return engine_failure_answer(&target, resp).await;
     }
     match op {
         ProxyOp::ExecCreate => exec_created(shared, &target, resp).await,
-        ProxyOp::Stats => {
-            let streaming = query_flag(&parts, "stream").unwrap_or(true);
-            relay(
-                resp,
-                RelayShape::Stats {
-                    id: target.container.to_hex(),
-                    name: format!("/{}", target.name),
-                    streaming,
-                    max_line_bytes: proxy.limits.max_stats_line_bytes,
-                },
-                None,
-            )
-        }
+        ProxyOp::Stats => relay(
+            resp,
+            RelayShape::Stats {
+                id: target.container.to_hex(),
+                name: format!("/{}", target.name),
+                max_line_bytes: proxy.limits.max_stats_line_bytes,
+            },
+            None,
+        ),
         ProxyOp::Logs => {
             let media = stream_media(target.tty, version);
             let shape = if target.tty {
@@ -322,7 +318,7 @@ async fn exec_op<R: Runtime>(
         tty: false,
     };
     if resp.status().is_client_error() || resp.status().is_server_error() {
-        return engine_failure_answer(&proxy.client, &as_target, resp).await;
+        return engine_failure_answer(&as_target, resp).await;
     }
     if action == ExecAction::Inspect {
         return rewrite_json(&proxy.client, &as_target, resp, |v| {
@@ -482,14 +478,6 @@ pub(crate) fn query_of(parts: &Parts) -> String {
         .unwrap_or_default()
 }
 
-/// A boolean query parameter as dockerd reads it (`1`, `true`; `0`, `false`).
-pub(crate) fn query_flag(parts: &Parts, key: &str) -> Option<bool> {
-    let q = mesoswarm_core::docker::query::Query::parse(parts.uri.query().unwrap_or("")).ok()?;
-    q.get(key)
-        .filter(|v| !v.is_empty())
-        .map(|v| !matches!(v, "0" | "false" | "False" | "FALSE"))
-}
-
 /// The request for the engine: the client's method, content headers, and `path`.
 pub(crate) fn forward_request(
     parts: &Parts,
@@ -542,8 +530,7 @@ async fn read_small_body<R: Runtime>(
 
 /// An engine answer passed on as it is, except that an error's text names the manager's
 /// container id instead of the engine-side one.
-pub(crate) async fn relay_plain<R: Runtime>(
-    client: &EngineClient<R>,
+pub(crate) async fn relay_plain(
     target: &ExecTarget,
     resp: Response<Incoming>,
 ) -> Response<ServerBody> {
@@ -555,17 +542,13 @@ pub(crate) async fn relay_plain<R: Runtime>(
             docker_id: target.docker_id.clone(),
             tty: false,
         };
-        return engine_failure_answer(client, &t, resp).await;
+        return engine_failure_answer(&t, resp).await;
     }
     relay(resp, RelayShape::Raw, None)
 }
 
 /// An engine error answer, with the engine-side container id replaced by the manager's.
-async fn engine_failure_answer<R: Runtime>(
-    client: &EngineClient<R>,
-    target: &Target,
-    resp: Response<Incoming>,
-) -> Response<ServerBody> {
+async fn engine_failure_answer(target: &Target, resp: Response<Incoming>) -> Response<ServerBody> {
     let status = resp.status();
     let body = crate::engine::client::read_whole(&target.addr, resp.into_body(), 64 * 1024)
         .await
@@ -579,7 +562,6 @@ async fn engine_failure_answer<R: Runtime>(
         })
         .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
     let message = message.replace(&target.docker_id, &target.container.to_hex());
-    let _ = client;
     error(ApiError::new(status, message))
 }
 
@@ -631,7 +613,6 @@ enum RelayShape {
     Stats {
         id: String,
         name: String,
-        streaming: bool,
         max_line_bytes: usize,
     },
 }
@@ -674,9 +655,8 @@ fn relay(
         RelayShape::Stats {
             id,
             name,
-            streaming,
             max_line_bytes,
-        } => stats_relay(frames, id, name, streaming, max_line_bytes),
+        } => stats_relay(frames, id, name, max_line_bytes),
     };
     Response::from_parts(parts, ServerBody::Fallible(stream))
 }
@@ -726,10 +706,9 @@ fn stats_relay(
     frames: BodyStream<Incoming>,
     id: String,
     name: String,
-    streaming: bool,
     max_line_bytes: usize,
 ) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
-    let _ = streaming; // one object or many: both are newline-terminated JSON
+    // One object (stream=0) or one per second: both are newline-terminated JSON lines.
     let state = StatsState {
         frames: Some(frames),
         pending: BytesMut::new(),

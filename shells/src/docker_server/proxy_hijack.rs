@@ -156,7 +156,7 @@ pub(crate) async fn exec_start<R: Runtime>(
     };
     if !hijack || resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         // Detached, or refused by the engine: the answer is an ordinary one.
-        return relay_plain(client, &target, resp).await;
+        return relay_plain(&target, resp).await;
     }
     let engine = match hyper::upgrade::on(resp).await {
         Ok(io) => io,
@@ -219,7 +219,7 @@ async fn open_attach<R: Runtime>(
             container: target.container,
             docker_id: target.docker_id.clone(),
         };
-        return Err(relay_plain(client, &exec_target, resp).await);
+        return Err(relay_plain(&exec_target, resp).await);
     }
     hyper::upgrade::on(resp).await.map_err(|e| {
         error(ApiError::new(
